@@ -3,11 +3,19 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 const restrict = (patterns) => ({
-  'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group, message: 'imports point down only (docs/architecture.md)' })) }],
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: patterns.map((group) => ({
+        group,
+        message: 'imports point down only (docs/architecture.md)',
+      })),
+    },
+  ],
 });
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'coverage/**', '**/*.js', '!eslint.config.js'] },
+  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'coverage/**', '**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -17,19 +25,32 @@ module.exports = tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-restricted-syntax': [
         'error',
-        { selector: "NewExpression[callee.name='Error']", message: 'throw a TscError with a code (base/errors.ts)' },
+        {
+          selector: "NewExpression[callee.name='Error']",
+          message: 'throw a TscError with a code (base/errors.ts)',
+        },
       ],
     },
   },
-  { files: ['base/**/*.ts'], rules: restrict([['../compose/*', '../engine/*', '../native/*', '../cli/*']]) },
+  {
+    files: ['base/**/*.ts'],
+    rules: restrict([['../compose/*', '../engine/*', '../native/*', '../cli/*']]),
+  },
   { files: ['compose/**/*.ts'], rules: restrict([['**/engine/*', '**/native/*', '**/cli/*']]) },
   { files: ['engine/**/*.ts'], rules: restrict([['**/compose/*', '**/cli/*']]) },
   { files: ['native/**/*.ts'], rules: restrict([['**/compose/*', '**/engine/*', '**/cli/*']]) },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
-    rules: { 'no-restricted-syntax': 'off', '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/unbound-method': 'off' },
+    rules: {
+      'no-restricted-syntax': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+    },
   },
 );

@@ -177,7 +177,7 @@ export function renderErrorChain(e: TscError): string {
       if (!text.includes(cause.message)) text += `: ${cause.message}`;
       cause = cause.cause;
     } else {
-      text += `: ${String(cause)}`;
+      text += `: ${typeof cause === 'string' ? cause : JSON.stringify(cause)}`;
       break;
     }
   }

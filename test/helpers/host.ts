@@ -19,7 +19,10 @@ let aptUpdated = false;
 /** True when dpkg reports the package as installed. */
 export function isDebInstalled(pkg: string): boolean {
   try {
-    const out = execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return out.includes('install ok installed');
   } catch {
     return false;

@@ -10,8 +10,12 @@ function findLeftovers() {
     .map((l) => l.split(' ')[4])
     .filter((m) => m && /tscompose|tsc-test/.test(m));
   if (mounts.length) found.push(`mounts: ${mounts.join(' ')}`);
-  for (const root of ['/sys/fs/cgroup', ...safeList('/sys/fs/cgroup').map((c) => `/sys/fs/cgroup/${c}`)]) {
-    for (const d of safeList(root)) if (/tscompose|tsc-test/.test(d)) found.push(`cgroup: ${root}/${d}`);
+  for (const root of [
+    '/sys/fs/cgroup',
+    ...safeList('/sys/fs/cgroup').map((c) => `/sys/fs/cgroup/${c}`),
+  ]) {
+    for (const d of safeList(root))
+      if (/tscompose|tsc-test/.test(d)) found.push(`cgroup: ${root}/${d}`);
   }
   try {
     const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
@@ -25,7 +29,8 @@ function findLeftovers() {
   for (const pid of safeList('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-      if (comm.startsWith('tsc:[') || comm === 'tscompose-shim') found.push(`process ${pid} ${comm}`);
+      if (comm.startsWith('tsc:[') || comm === 'tscompose-shim')
+        found.push(`process ${pid} ${comm}`);
     } catch {
       /* exited meanwhile */
     }

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+/**
+ * The `tscompose` command: argv -> command -> output, with docker compose's global flags.
+ * Renders errors (cli/render/error.ts) and sets the exit code; nothing below cli/ prints.
+ */
+import { Command, CommanderError } from 'commander';
+
+import { UsageError } from '../base/errors.js';
+import { registerConfig } from './commands/config.js';
+import { collect, type GlobalOptions } from './options.js';
+import { renderError } from './render/error.js';
+
+/** tscompose's version (package.json). */
+export const VERSION = '0.1.0';
+
+/** Builds the commander program with every command registered. */
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('tscompose')
+    .description('Define and run multi-container applications with tscompose')
+    .version(VERSION, '-v, --version', 'Show the tscompose version information')
+    .option('-f, --file <path>', 'Compose configuration files', collect)
+    .option('-p, --project-name <name>', 'Project name')
+    .option('--project-directory <path>', 'Specify an alternate working directory (default: the path of the, first specified, Compose file)')
+    .option('--env-file <path>', 'Specify an alternate environment file', collect)
+    .option('--profile <profile>', 'Specify a profile to enable', collect)
+    .option('--progress <mode>', 'Set type of progress output (auto, tty, plain, json, quiet)', 'auto')
+    .option('--ansi <when>', 'Control when to print ANSI control characters ("never"|"always"|"auto")', 'auto')
+    .option('-H, --host <url>', 'Daemon socket to connect to')
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  registerConfig(program, globals);
+  program
+    .command('version')
+    .description('Show the tscompose version information')
+    .option('--short', 'Shows only the version number')
+    .action((o: { short?: boolean }) => {
+      process.stdout.write(o.short ? `${VERSION}\n` : `tscompose version v${VERSION}\n`);
+    });
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+/** Runs the CLI with argv (without node and script); resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
+      const { text } = renderError(new UsageError(e.message.replace(/^error: /, '')));
+      process.stderr.write(`${text}\n`);
+      return 2;
+    }
+    const { text, exitCode } = renderError(e);
+    process.stderr.write(`${text}\n`);
+    return exitCode;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,340 @@
+/**
+ * The loader pipeline: files + environment -> a frozen, validated Project. The phases run in the
+ * order docs/loader.md lists (keep the two in step). The only export other layers use.
+ * Reads files; writes nothing; never reads process.env (the caller passes the environment).
+ */
+import { homedir } from 'node:os';
+import { dirname, resolve } from 'node:path';
+
+import { ComposeError, type ComposeIssue } from '../base/errors.js';
+import { canonicalize } from './canonical.js';
+import { resolveExtends } from './extends.js';
+import { buildGraph, type ServiceGraph } from './graph.js';
+import { interpolateTree, type InterpolationWarning } from './interpolate.js';
+import { mergeTrees } from './merge.js';
+import type { Project } from './model.js';
+import { normalizeProject } from './normalize.js';
+import { parseComposeYaml, type ParsedFile } from './parse.js';
+import { resolveRelativePaths } from './paths.js';
+import { formatPath, isRawMap, type RawMap, type RawValue, type TreePath } from './raw.js';
+import { validateSchema, type SchemaIssue } from './schema/index.js';
+import {
+  checkProjectName,
+  projectNameFromDir,
+  readFileUtf8,
+  resolveSources,
+  type FileReader,
+  type SourceOptions,
+} from './sources.js';
+import { parseDotenv } from './dotenv.js';
+import { validateProject } from './validate.js';
+
+export type { Project } from './model.js';
+export type { ServiceGraph } from './graph.js';
+
+/** Everything that decides what `loadProject` loads. */
+export interface LoadOptions extends SourceOptions {
+  /** `-p`: the project name (checked against compose's rule). */
+  readonly projectName?: string | undefined;
+  /** `--profile` (plus COMPOSE_PROFILES from the environment when empty). `*` enables all. */
+  readonly profiles?: readonly string[] | undefined;
+  /** Reads stdin for `-f -`. */
+  readonly readStdin?: (() => string) | undefined;
+  /** File reader seam (tests); defaults to fs. */
+  readonly readFile?: FileReader | undefined;
+  /** False for `config --no-interpolate`: `${...}` stays as written. Default true. */
+  readonly interpolate?: boolean | undefined;
+  /** Receives each warning line, already rendered like docker compose (`WARN[0000] ...`). */
+  readonly onWarning?: ((line: string) => void) | undefined;
+  /**
+   * False for `config --no-consistency`: skip the semantic checks (unknown references, missing
+   * image). Default true.
+   */
+  readonly consistency?: boolean | undefined;
+  /** Home directory for `~` in paths; defaults to os.homedir(). */
+  readonly homeDir?: string | undefined;
+}
+
+/** A loaded project with what it was loaded from. */
+export interface LoadedProject {
+  /** The frozen, normalised project. */
+  readonly project: Project;
+  /** The dependency graph of its services. */
+  readonly graph: ServiceGraph;
+  /** The compose files loaded, in order (absolute, or `-`). */
+  readonly files: readonly string[];
+  /** The absolute project directory. */
+  readonly workingDir: string;
+  /** The project environment used for interpolation. */
+  readonly env: ReadonlyMap<string, string>;
+}
+
+/**
+ * Loads a compose project exactly as docker compose v2 would (`docker compose config`).
+ * Phases (docs/loader.md): sources -> parse -> project name -> interpolate -> schema ->
+ * extends -> include -> merge -> canonicalise -> relative paths -> normalise (defaults, profiles,
+ * env_file) -> semantic checks -> graph -> freeze.
+ * @throws ComposeError with file:line:col and key path for every kind of bad input (codes
+ *   TSC_COMPOSE_*); TscError TSC_COMPOSE_READ for unreadable files.
+ */
+export function loadProject(o: LoadOptions): LoadedProject {
+  const read = o.readFile ?? readFileUtf8;
+  const sources = resolveSources(o, read);
+  const env = new Map(sources.env);
+  const homeDir = o.homeDir ?? homedir();
+  const warn = warningSink(o.onWarning);
+
+  const parsed = sources.files.map((f) =>
+    parseComposeYaml(f === '-' ? (o.readStdin?.() ?? '') : read(f), f),
+  );
+
+  const name = decideProjectName(o, parsed, env, sources.workingDir);
+  if (!env.has('COMPOSE_PROJECT_NAME')) env.set('COMPOSE_PROJECT_NAME', name);
+  const lookup = (k: string): string | undefined => env.get(k);
+
+  const ctx: FileContext = { read, lookup, warn, interpolate: o.interpolate !== false, homeDir };
+  const trees = parsed.map((p) => loadFileTree(p, ctx, new Set()));
+
+  let merged: RawMap = trees[0]?.tree ?? {};
+  for (let i = 1; i < trees.length; i++) {
+    const next = trees[i];
+    if (next) merged = mergeTrees(merged, next.tree, next.parsed);
+  }
+  merged = { ...merged, name };
+
+  const canonical = canonicalize(merged);
+  const withPaths = resolveRelativePaths(canonical, sources.workingDir, homeDir);
+  const profiles = activeProfiles(o, env);
+  const project = normalizeProject(withPaths, {
+    projectName: name,
+    workingDir: sources.workingDir,
+    env,
+    readEnvFile: (p) => (isReadable(read, p) ? read(p) : undefined),
+    homeDir,
+    activeProfiles: profiles,
+  });
+
+  const issues = o.consistency === false ? [] : validateProject(project);
+  if (issues.length > 0) {
+    throw new ComposeError('TSC_COMPOSE_INVALID', issues.map((i) => locate(i, parsed)));
+  }
+  const graph = buildGraph(project);
+  return { project, graph, files: sources.files, workingDir: sources.workingDir, env };
+}
+
+interface FileContext {
+  readonly read: FileReader;
+  readonly lookup: (k: string) => string | undefined;
+  readonly warn: (w: InterpolationWarning) => void;
+  readonly interpolate: boolean;
+  readonly homeDir: string;
+}
+
+interface LoadedFile {
+  readonly parsed: ParsedFile;
+  readonly tree: RawMap;
+}
+
+/** Per-file phases: interpolate, schema, extends, include. */
+function loadFileTree(parsed: ParsedFile, ctx: FileContext, including: Set<string>): LoadedFile {
+  const interpolated = ctx.interpolate ? interpolateTree(parsed, ctx.lookup, ctx.warn) : parsed.tree;
+  checkSchema(interpolated, parsed);
+  const loadOther = (absPath: string): ParsedFile => {
+    const other = parseComposeYaml(ctx.read(absPath), absPath);
+    const tree = ctx.interpolate ? interpolateTree(other, ctx.lookup, ctx.warn) : other.tree;
+    checkSchema(tree, other);
+    return { ...other, tree };
+  };
+  const extended =
+    parsed.file === '-'
+      ? resolveExtends(interpolated, { file: resolve('stdin'), load: loadOther })
+      : resolveExtends(interpolated, { file: parsed.file, load: loadOther });
+  const tree = applyIncludes(extended, parsed, ctx, including);
+  return { parsed, tree };
+}
+
+function checkSchema(tree: RawMap, parsed: ParsedFile): void {
+  const issues = validateSchema(tree);
+  if (issues.length > 0) {
+    throw new ComposeError('TSC_COMPOSE_INVALID', issues.map((i) => locate(i, [parsed])));
+  }
+}
+
+/**
+ * `include:` (compose spec "include"): each entry is loaded as a project of its own (its own
+ * directory and env), its paths resolved there, then its resources are added to this file's
+ * model; a resource defined on both sides and not identical is an error.
+ */
+function applyIncludes(
+  tree: RawMap,
+  parsed: ParsedFile,
+  ctx: FileContext,
+  including: Set<string>,
+): RawMap {
+  const list = tree.include;
+  if (!Array.isArray(list)) return tree;
+  const { include: _dropped, ...rest } = tree;
+  let out: RawMap = rest;
+  const baseDir = parsed.file === '-' ? process.cwd() : dirname(parsed.file);
+  list.forEach((entry, index) => {
+    const at: TreePath = ['include', index];
+    const spec = isRawMap(entry) ? entry : { path: entry };
+    const paths = (Array.isArray(spec.path) ? spec.path : [spec.path]).map((p) =>
+      resolve(baseDir, String(p)),
+    );
+    const first = paths[0];
+    if (first === undefined) return;
+    const projectDir =
+      typeof spec.project_directory === 'string'
+        ? resolve(baseDir, spec.project_directory)
+        : dirname(first);
+    const envFiles = (
+      Array.isArray(spec.env_file)
+        ? spec.env_file
+        : typeof spec.env_file === 'string'
+          ? [spec.env_file]
+          : []
+    ).map((f) => resolve(baseDir, String(f)));
+    if (envFiles.length === 0 && isReadable(ctx.read, resolve(projectDir, '.env'))) {
+      envFiles.push(resolve(projectDir, '.env'));
+    }
+    const includedEnv = new Map<string, string>();
+    for (const f of envFiles) {
+      for (const [k, v] of parseDotenv(ctx.read(f), f, (n) => ctx.lookup(n) ?? includedEnv.get(n))) {
+        includedEnv.set(k, v);
+      }
+    }
+    const lookup = (k: string): string | undefined => ctx.lookup(k) ?? includedEnv.get(k);
+    const sub: FileContext = { ...ctx, lookup };
+    let included: RawMap = {};
+    for (const p of paths) {
+      if (including.has(p)) {
+        throw ComposeError.at(
+          'TSC_COMPOSE_INCLUDE',
+          { file: parsed.file, path: formatPath(at), position: parsed.positions.at(at) },
+          `include cycle detected: ${[...including, p].join(' -> ')}`,
+        );
+      }
+      const child = parseComposeYaml(ctx.read(p), p);
+      const loaded = loadFileTree(child, sub, new Set([...including, parsed.file, p]));
+      included = Object.keys(included).length === 0 ? loaded.tree : mergeTrees(included, loaded.tree, child);
+    }
+    const resolved = resolveRelativePaths(canonicalize(included), projectDir, ctx.homeDir);
+    out = addIncluded(out, resolved, { file: parsed.file, at, parsed });
+  });
+  return out;
+}
+
+const INCLUDED_KINDS = ['services', 'networks', 'volumes', 'secrets', 'configs', 'models'] as const;
+
+function addIncluded(
+  tree: RawMap,
+  included: RawMap,
+  where: { file: string; at: TreePath; parsed: ParsedFile },
+): RawMap {
+  const out: RawMap = { ...tree };
+  for (const kind of INCLUDED_KINDS) {
+    const theirs = included[kind];
+    if (!isRawMap(theirs)) continue;
+    const ours: RawMap = isRawMap(out[kind]) ? { ...(out[kind] as RawMap) } : {};
+    for (const [key, value] of Object.entries(theirs)) {
+      const existing = ours[key];
+      if (existing !== undefined && JSON.stringify(existing) !== JSON.stringify(value)) {
+        const path: TreePath = [kind, key];
+        throw ComposeError.at(
+          'TSC_COMPOSE_INCLUDE',
+          { file: where.file, path: formatPath(path), position: where.parsed.positions.at(path) },
+          `${kind}.${key} conflicts with imported resource`,
+        );
+      }
+      ours[key] = value;
+    }
+    out[kind] = ours;
+  }
+  return out;
+}
+
+function decideProjectName(
+  o: LoadOptions,
+  parsed: readonly ParsedFile[],
+  env: ReadonlyMap<string, string>,
+  workingDir: string,
+): string {
+  if (o.projectName) return checkProjectName(o.projectName, '-p');
+  const fromEnv = env.get('COMPOSE_PROJECT_NAME');
+  if (fromEnv) return checkProjectName(fromEnv, 'COMPOSE_PROJECT_NAME');
+  for (let i = parsed.length - 1; i >= 0; i--) {
+    const p = parsed[i];
+    const raw = p?.tree.name;
+    if (p && typeof raw === 'string' && raw !== '') {
+      const { name } = interpolateTree(
+        { ...p, tree: { name: raw } },
+        (k) => env.get(k),
+        () => undefined,
+      );
+      if (typeof name === 'string' && name !== '') return checkProjectName(name, p.file);
+    }
+  }
+  const fromDir = projectNameFromDir(workingDir);
+  if (fromDir === '') {
+    throw ComposeError.at(
+      'TSC_COMPOSE_PROJECT_NAME',
+      { file: workingDir, path: '' },
+      'project name must not be empty',
+      { hint: 'set a project name with -p or a top-level name:' },
+    );
+  }
+  return fromDir;
+}
+
+function activeProfiles(o: LoadOptions, env: ReadonlyMap<string, string>): string[] {
+  const given = (o.profiles ?? []).filter((p) => p !== '');
+  if (given.length > 0) return given;
+  return (env.get('COMPOSE_PROFILES') ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
+}
+
+/** Attaches the file and position to an issue found on a tree or on the merged model. */
+function locate(issue: SchemaIssue, files: readonly ParsedFile[]): ComposeIssue {
+  for (let i = files.length - 1; i >= 0; i--) {
+    const f = files[i];
+    if (f && getPath(f.tree, issue.path) !== undefined) {
+      return { file: f.file, path: formatPath(issue.path), position: f.positions.at(issue.path), detail: issue.detail };
+    }
+  }
+  const first = files[0];
+  return {
+    file: first?.file ?? '',
+    path: formatPath(issue.path),
+    position: first?.positions.at(issue.path),
+    detail: issue.detail,
+  };
+}
+
+function getPath(tree: RawValue, path: TreePath): RawValue | undefined {
+  let cur: RawValue | undefined = tree;
+  for (const seg of path) {
+    if (cur === undefined || cur === null) return undefined;
+    if (typeof seg === 'number') cur = Array.isArray(cur) ? cur[seg] : undefined;
+    else cur = isRawMap(cur) ? cur[seg] : undefined;
+  }
+  return cur;
+}
+
+function isReadable(read: FileReader, p: string): boolean {
+  try {
+    read(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Renders unset-variable warnings like docker compose, once per variable. */
+function warningSink(onWarning: ((line: string) => void) | undefined): (w: InterpolationWarning) => void {
+  const seen = new Set<string>();
+  return (w) => {
+    if (!onWarning || seen.has(w.variable)) return;
+    seen.add(w.variable);
+    onWarning(`WARN[0000] The "${w.variable}" variable is not set. Defaulting to a blank string.`);
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The cgroup interface of the engine: resource limits in Docker HostConfig terms, stats, and the
+ * Cgroup/CgroupManager contract that the v1 and v2 implementations fulfil. Types only: no I/O.
+ */
+
+/**
+ * One device cgroup rule, as OCI `linux.resources.devices[]` and Docker's `device_cgroup_rules`
+ * (`c 1:3 rwm`). Applied on cgroup v1 through `devices.allow`/`devices.deny`; cgroup v2 needs an
+ * eBPF program and is not supported (see docs/cgroups.md).
+ */
+export interface DeviceRule {
+  /** True for an allow rule, false for a deny rule. */
+  readonly allow: boolean;
+  /** `a` all devices, `c` character, `b` block. */
+  readonly type: 'a' | 'c' | 'b';
+  /** Device major number; undefined or negative means any (`*`). */
+  readonly major?: number;
+  /** Device minor number; undefined or negative means any (`*`). */
+  readonly minor?: number;
+  /** Any combination of `r` read, `w` write, `m` mknod. */
+  readonly access: string;
+}
+
+/** A per-device throttle (`blkio.throttle.*` on v1, `io.max` on v2). */
+export interface DeviceRate {
+  /** The device as `major:minor` or a device node path (`/dev/sda`, resolved by `stat`). */
+  readonly path: string;
+  /** Bytes per second or IO operations per second, depending on the field. */
+  readonly rate: number;
+}
+
+/**
+ * Resource limits, with the names and units of the Docker Engine API `HostConfig`
+ * (docs: Engine API ContainerCreate, HostConfig.Resources). An undefined field is not written.
+ */
+export interface Resources {
+  /** Memory limit in bytes (`HostConfig.Memory`); -1 unlimited. */
+  readonly memory?: number;
+  /** Soft limit in bytes (`HostConfig.MemoryReservation`): v1 soft_limit_in_bytes, v2 memory.low. */
+  readonly memoryReservation?: number;
+  /** Memory plus swap in bytes, like Docker (`HostConfig.MemorySwap`); -1 unlimited swap. */
+  readonly memorySwap?: number;
+  /** CPU quota in units of 1e-9 CPUs (`HostConfig.NanoCpus`): quota/period with a 100 ms period. */
+  readonly nanoCpus?: number;
+  /** CFS quota in µs per period (`HostConfig.CpuQuota`); -1 unlimited. */
+  readonly cpuQuota?: number;
+  /** CFS period in µs (`HostConfig.CpuPeriod`), 1000..1000000. */
+  readonly cpuPeriod?: number;
+  /** Relative CPU weight, v1 shares (`HostConfig.CpuShares`); v2 weight converted like runc. */
+  readonly cpuShares?: number;
+  /** CPUs allowed, list syntax `0-2,4` (`HostConfig.CpusetCpus`). */
+  readonly cpusetCpus?: string;
+  /** Memory nodes allowed, list syntax (`HostConfig.CpusetMems`). */
+  readonly cpusetMems?: string;
+  /** Maximum number of tasks (`HostConfig.PidsLimit`); <= 0 unlimited. */
+  readonly pidsLimit?: number;
+  /** Relative block IO weight 10..1000 (`HostConfig.BlkioWeight`). */
+  readonly blkioWeight?: number;
+  /** Read bytes per second per device (`HostConfig.BlkioDeviceReadBps`). */
+  readonly blkioDeviceReadBps?: ReadonlyArray<DeviceRate>;
+  /** Write bytes per second per device (`HostConfig.BlkioDeviceWriteBps`). */
+  readonly blkioDeviceWriteBps?: ReadonlyArray<DeviceRate>;
+  /** Read IO operations per second per device (`HostConfig.BlkioDeviceReadIOps`). */
+  readonly blkioDeviceReadIOps?: ReadonlyArray<DeviceRate>;
+  /** Write IO operations per second per device (`HostConfig.BlkioDeviceWriteIOps`). */
+  readonly blkioDeviceWriteIOps?: ReadonlyArray<DeviceRate>;
+  /**
+   * Device access rules, applied in order after denying everything (v1). Undefined leaves the
+   * device controller untouched (all devices allowed).
+   */
+  readonly devices?: ReadonlyArray<DeviceRule>;
+  /** Huge page limits in bytes per page size (`2MB`, `1GB`), like OCI `hugepageLimits`. */
+  readonly hugepageLimits?: ReadonlyArray<{ readonly pageSize: string; readonly limit: number }>;
+}
+
+/** A sample of a cgroup's usage, as `docker stats` needs it. */
+export interface CgroupStats {
+  /** Total CPU time consumed by all tasks, in CPU-nanoseconds. */
+  cpuUsageNs: number;
+  /** Memory in use in bytes, without inactive file cache (like `docker stats`). */
+  memoryUsageBytes: number;
+  /** Memory limit in bytes; the host's RAM when unlimited or larger (like the Docker daemon). */
+  memoryLimitBytes: number;
+  /** Number of tasks in the cgroup (`pids.current`); 0 when the pids controller is missing. */
+  pids: number;
+  /** CFS periods in which the group was throttled (`cpu.stat nr_throttled`), when known. */
+  throttledPeriods?: number;
+  /** Processes killed by the OOM killer in this group (`oom_kill`), when the kernel reports it. */
+  oomKills?: number;
+}
+
+/** One container's cgroup (one directory per controller on v1, one directory on v2). */
+export interface Cgroup {
+  /** The path below the hierarchy root, e.g. `tscompose/<container id>`. */
+  readonly name: string;
+  /** Moves a process (all its threads) into the cgroup. Throws TscError TSC_CGROUP. */
+  addProcess(pid: number): Promise<void>;
+  /** Applies resource limits (see {@link resourceWrites} for the files). Throws TSC_CGROUP. */
+  update(r: Resources): Promise<void>;
+  /** Reads a usage sample. Missing controllers give 0. */
+  stats(): Promise<CgroupStats>;
+  /** Freezes every task (docker pause) and waits until the kernel reports frozen (bounded). */
+  freeze(): Promise<void>;
+  /** Thaws the group (docker unpause). */
+  thaw(): Promise<void>;
+  /** Sends a signal to every process in the group (v2 SIGKILL uses `cgroup.kill`). */
+  killAll(signal: NodeJS.Signals): Promise<void>;
+  /** The process ids in the group, sorted ascending. */
+  pids(): Promise<number[]>;
+  /**
+   * Waits (bounded) until the group is empty, then removes the directory of every controller
+   * and any ancestors below the root that are left empty. Throws TSC_CGROUP when tasks remain.
+   */
+  remove(): Promise<void>;
+}
+
+/** Creates and opens cgroups on one hierarchy layout. */
+export interface CgroupManager {
+  /** 1 for the legacy per-controller hierarchies, 2 for the unified hierarchy. */
+  readonly version: 1 | 2;
+  /** Creates the cgroup (and ancestors) and applies `r`. Throws TSC_CGROUP. */
+  create(name: string, r: Resources): Promise<Cgroup>;
+  /** A handle to an existing cgroup; does no I/O. */
+  open(name: string): Cgroup;
+}
+
+/** Options for {@link createCgroupManager}. */
+export interface CgroupManagerOptions {
+  /** The cgroupfs root, default `/sys/fs/cgroup` (a tmpdir laid out like cgroupfs in tests). */
+  readonly root?: string;
+  /** Forces the version instead of detecting it (`cgroup.controllers` in the root means v2). */
+  readonly version?: 1 | 2;
+  /** How long remove() and freeze() wait for the kernel, in ms (default 5000). */
+  readonly waitMs?: number;
+}

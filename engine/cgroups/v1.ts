@@ -1,0 +1,307 @@
+/**
+ * The cgroup v1 manager: one hierarchy per controller under the root (`<root>/memory`, ...,
+ * co-mounted ones reached through their symlinks), the same cgroup name in each. Follows the
+ * kernel's Documentation/admin-guide/cgroup-v1/ and runc fs. Decides nothing about names or limits.
+ */
+import { existsSync, realpathSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { join } from 'node:path';
+import { TscError } from '../../base/errors.js';
+import {
+  cgroupSegments,
+  exists,
+  mkdirCgroup,
+  parsePidList,
+  pollUntil,
+  readControl,
+  readControlIfExists,
+  resolveDevicePaths,
+  rmdirCgroup,
+  rmdirEmptyAncestors,
+  writeControl,
+} from './fs.js';
+import { V1_STAT_FILES, parseNumber, v1StatsFromFiles } from './stats.js';
+import type { Cgroup, CgroupManager, CgroupStats, Resources } from './types.js';
+import { signalPid } from './v2.js';
+import type { ControlWrite } from './writes.js';
+import { resourceWrites } from './writes.js';
+
+/** The v1 controllers tscompose uses, in runc's apply order. */
+export const V1_CONTROLLERS = [
+  'cpuset',
+  'devices',
+  'memory',
+  'cpu',
+  'cpuacct',
+  'pids',
+  'blkio',
+  'hugetlb',
+  'freezer',
+] as const;
+
+/** Files the kernel may lack without it being an error (no swap accounting): skipped. */
+const OPTIONAL_V1_FILES = new Set(['memory.memsw.limit_in_bytes']);
+
+/** A controller's hierarchy: where it is mounted, resolved through co-mount symlinks. */
+export interface V1Hierarchy {
+  /** The controller name (`memory`). */
+  readonly controller: string;
+  /** The mount point as reached from the root (`/sys/fs/cgroup/cpu`). */
+  readonly mount: string;
+  /** The real path, equal for co-mounted controllers (`/sys/fs/cgroup/cpu,cpuacct`). */
+  readonly real: string;
+}
+
+/**
+ * Finds the mounted hierarchies of {@link V1_CONTROLLERS} below `root` (synchronous: a few stat
+ * calls, done once per manager).
+ */
+export function findV1Hierarchies(root: string): V1Hierarchy[] {
+  const out: V1Hierarchy[] = [];
+  for (const controller of V1_CONTROLLERS) {
+    const mount = join(root, controller);
+    if (!existsSync(mount)) continue;
+    out.push({ controller, mount, real: realpathSync(mount) });
+  }
+  return out;
+}
+
+/** The hierarchies with co-mounted duplicates dropped (first controller of each mount wins). */
+function distinct(hierarchies: readonly V1Hierarchy[]): V1Hierarchy[] {
+  const seen = new Set<string>();
+  const out: V1Hierarchy[] = [];
+  for (const h of hierarchies) {
+    if (seen.has(h.real)) continue;
+    seen.add(h.real);
+    out.push(h);
+  }
+  return out;
+}
+
+/** A cgroup present in every v1 hierarchy at `<mount>/<name>`. */
+export class V1Cgroup implements Cgroup {
+  private readonly segments: string[];
+
+  constructor(
+    readonly root: string,
+    readonly name: string,
+    /** The mounted hierarchies (see {@link findV1Hierarchies}). */
+    private readonly hierarchies: readonly V1Hierarchy[],
+    /** Bound on waits for freeze and emptiness, in ms. */
+    private readonly waitMs: number,
+  ) {
+    this.segments = cgroupSegments(name);
+  }
+
+  /** The cgroup's directory in `controller`'s hierarchy, or undefined when not mounted. */
+  dirOf(controller: string): string | undefined {
+    const h = this.hierarchies.find((x) => x.controller === controller);
+    return h === undefined ? undefined : join(h.mount, ...this.segments);
+  }
+
+  /** One directory per distinct hierarchy (co-mounted controllers share one). */
+  distinctDirs(): string[] {
+    return distinct(this.hierarchies).map((h) => join(h.mount, ...this.segments));
+  }
+
+  private requireDir(controller: string, what: string): string {
+    const dir = this.dirOf(controller);
+    if (dir === undefined) {
+      throw new TscError(
+        'TSC_CGROUP',
+        `${what}: the ${controller} controller is not mounted under ${this.root}`,
+      );
+    }
+    return dir;
+  }
+
+  async addProcess(pid: number): Promise<void> {
+    for (const dir of this.distinctDirs()) await writeControl(dir, 'cgroup.procs', String(pid));
+  }
+
+  async update(r: Resources): Promise<void> {
+    const writes = await this.orderMemoryWrites(resourceWrites(1, await resolveDevicePaths(r)));
+    for (const [controller, file, value] of writes) {
+      const dir = this.requireDir(controller, `write ${file}=${value}`);
+      if (OPTIONAL_V1_FILES.has(file) && !(await exists(join(dir, file)))) continue;
+      await writeControl(dir, file, value);
+    }
+  }
+
+  /**
+   * The kernel refuses memory.limit_in_bytes above the current memory.memsw.limit_in_bytes and
+   * memsw below the limit, so when raising both, memsw must go first (runc fs/memory.go).
+   */
+  private async orderMemoryWrites(writes: ControlWrite[]): Promise<ControlWrite[]> {
+    const limit = writes.find((w) => w[1] === 'memory.limit_in_bytes');
+    const memsw = writes.find((w) => w[1] === 'memory.memsw.limit_in_bytes');
+    const dir = this.dirOf('memory');
+    if (limit === undefined || memsw === undefined || dir === undefined) return writes;
+    const current = parseNumber(await readControlIfExists(dir, 'memory.memsw.limit_in_bytes'));
+    const newLimit = Number(limit[2]);
+    if (current === undefined || newLimit === -1 || newLimit <= current) return writes;
+    const rest = writes.filter((w) => w !== limit && w !== memsw);
+    const at = writes.indexOf(limit);
+    return [...rest.slice(0, at), memsw, limit, ...rest.slice(at)];
+  }
+
+  async stats(): Promise<CgroupStats> {
+    const files: Record<string, string | undefined> = {};
+    for (const [controller, file] of V1_STAT_FILES) {
+      const dir = this.dirOf(controller);
+      files[file] = dir === undefined ? undefined : await readControlIfExists(dir, file);
+    }
+    return v1StatsFromFiles(files, totalmem());
+  }
+
+  async freeze(): Promise<void> {
+    await this.setFreezer('FROZEN');
+  }
+
+  async thaw(): Promise<void> {
+    await this.setFreezer('THAWED');
+  }
+
+  /**
+   * Writes freezer.state and waits until it reads back the same (it reads FREEZING while tasks
+   * are still being stopped); the state is rewritten on every poll, like runc fs/freezer.go.
+   */
+  private async setFreezer(state: 'FROZEN' | 'THAWED'): Promise<void> {
+    const dir = this.requireDir('freezer', state === 'FROZEN' ? 'freeze' : 'thaw');
+    await writeControl(dir, 'freezer.state', state);
+    const reached = await pollUntil(async () => {
+      if ((await readControl(dir, 'freezer.state')) === state) return true;
+      await writeControl(dir, 'freezer.state', state);
+      return false;
+    }, this.waitMs);
+    if (!reached) {
+      throw new TscError(
+        'TSC_CGROUP',
+        `write freezer.state=${state} to ${dir}: still ${await readControl(dir, 'freezer.state')} after ${this.waitMs} ms`,
+      );
+    }
+  }
+
+  /**
+   * Signals every process. SIGKILL is sent with the group frozen so no process can fork a new one
+   * meanwhile (runc signalAllProcesses); the group is thawed afterwards so the kill takes effect.
+   */
+  async killAll(signal: NodeJS.Signals): Promise<void> {
+    const freezer = signal === 'SIGKILL' && this.dirOf('freezer') !== undefined;
+    if (freezer) await this.freeze();
+    try {
+      for (const pid of await this.pids()) signalPid(pid, signal);
+    } finally {
+      if (freezer) await this.thaw();
+    }
+  }
+
+  async pids(): Promise<number[]> {
+    const dir = this.dirOf('pids') ?? this.dirOf('freezer') ?? this.distinctDirs()[0];
+    if (dir === undefined) return [];
+    const text = await readControlIfExists(dir, 'cgroup.procs');
+    return text === undefined ? [] : parsePidList(text);
+  }
+
+  async remove(): Promise<void> {
+    const empty = await pollUntil(async () => (await this.pids()).length === 0, this.waitMs);
+    if (!empty) {
+      throw new TscError(
+        'TSC_CGROUP',
+        `remove cgroup ${this.name}: processes ${(await this.pids()).join(',')} still running after ${this.waitMs} ms`,
+        { hint: 'kill the processes first (killAll)' },
+      );
+    }
+    const errors: unknown[] = [];
+    for (const h of distinct(this.hierarchies)) {
+      try {
+        await rmdirCgroup(join(h.mount, ...this.segments));
+        await rmdirEmptyAncestors(h.mount, this.segments);
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    const [first, ...rest] = errors;
+    if (first instanceof TscError) {
+      first.cleanupErrors.push(...rest);
+      throw first;
+    }
+    if (first !== undefined) {
+      throw new TscError(
+        'TSC_CGROUP',
+        `remove cgroup ${this.name}: ${first instanceof Error ? first.message : 'unknown error'}`,
+        {
+          cause: first,
+        },
+      );
+    }
+  }
+}
+
+/** Manages cgroups in the v1 hierarchies below a root (`/sys/fs/cgroup`). */
+export class V1Manager implements CgroupManager {
+  readonly version = 1 as const;
+  /** The hierarchies found under the root when the manager was made. */
+  readonly hierarchies: readonly V1Hierarchy[];
+
+  constructor(
+    readonly root: string,
+    private readonly waitMs: number,
+  ) {
+    this.hierarchies = findV1Hierarchies(root);
+  }
+
+  /** A handle on an existing cgroup `name`; does no I/O. */
+  open(name: string): V1Cgroup {
+    return new V1Cgroup(this.root, name, this.hierarchies, this.waitMs);
+  }
+
+  /**
+   * Creates `name` in every mounted hierarchy, then applies `r`. New cpuset levels inherit their
+   * parent's cpuset.cpus and cpuset.mems: a v1 cpuset starts empty, and no task can join an
+   * empty cpuset (ENOSPC). On failure the new directories are removed.
+   */
+  async create(name: string, r: Resources): Promise<V1Cgroup> {
+    const segments = cgroupSegments(name);
+    if (this.hierarchies.length === 0) {
+      throw new TscError(
+        'TSC_CGROUP',
+        `create cgroup ${name}: no cgroup v1 controller under ${this.root}`,
+      );
+    }
+    const cgroup = new V1Cgroup(this.root, name, this.hierarchies, this.waitMs);
+    let created = false;
+    try {
+      for (const h of distinct(this.hierarchies)) {
+        let parent = h.mount;
+        for (const seg of segments) {
+          const dir = join(parent, seg);
+          const made = await mkdirCgroup(dir);
+          created = created || made;
+          await inheritCpuset(parent, dir);
+          parent = dir;
+        }
+      }
+      await cgroup.update(r);
+    } catch (e) {
+      if (created && e instanceof TscError) {
+        await cgroup.remove().catch((c: unknown) => e.cleanupErrors.push(c));
+      }
+      throw e;
+    }
+    return cgroup;
+  }
+}
+
+/**
+ * Copies cpuset.cpus and cpuset.mems from `parent` into `dir` where `dir`'s are empty; does
+ * nothing in hierarchies without the cpuset files.
+ */
+async function inheritCpuset(parent: string, dir: string): Promise<void> {
+  for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+    const own = await readControlIfExists(dir, file);
+    if (own === undefined || own !== '') continue;
+    const inherited = await readControl(parent, file);
+    if (inherited !== '') await writeControl(dir, file, inherited);
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The cgroup v2 (unified hierarchy) manager: one directory per cgroup, controllers enabled in each
+ * ancestor's cgroup.subtree_control, cgroup.freeze and cgroup.kill. Follows the kernel's
+ * Documentation/admin-guide/cgroup-v2.rst and runc fs2. Decides nothing about names or limits.
+ */
+import { totalmem } from 'node:os';
+import { join } from 'node:path';
+import { TscError } from '../../base/errors.js';
+import {
+  cgroupSegments,
+  errnoOf,
+  exists,
+  mkdirCgroup,
+  parsePidList,
+  pollUntil,
+  readControl,
+  readControlIfExists,
+  resolveDevicePaths,
+  rmdirCgroup,
+  rmdirEmptyAncestors,
+  writeControl,
+} from './fs.js';
+import { V2_STAT_FILES, parseFlatKeyed, v2StatsFromFiles } from './stats.js';
+import type { Cgroup, CgroupManager, CgroupStats, Resources } from './types.js';
+import { resourceWrites } from './writes.js';
+
+/** Files that a kernel may lack without it being an error (no swap accounting): skipped. */
+const OPTIONAL_V2_FILES = new Set(['memory.swap.max']);
+
+/** A cgroup in the unified hierarchy at `root/name`. */
+export class V2Cgroup implements Cgroup {
+  /** The cgroup's directory. */
+  readonly dir: string;
+
+  constructor(
+    /** The cgroup2 mount (or a tmpdir laid out like it). */
+    readonly root: string,
+    readonly name: string,
+    /** Bound on waits for freeze and emptiness, in ms. */
+    private readonly waitMs: number,
+  ) {
+    this.dir = join(root, ...cgroupSegments(name));
+  }
+
+  async addProcess(pid: number): Promise<void> {
+    await writeControl(this.dir, 'cgroup.procs', String(pid));
+  }
+
+  async update(r: Resources): Promise<void> {
+    const writes = resourceWrites(2, await resolveDevicePaths(r));
+    for (const [, file, value] of writes) {
+      if (OPTIONAL_V2_FILES.has(file) && !(await exists(join(this.dir, file)))) continue;
+      await writeControl(this.dir, file, value);
+    }
+  }
+
+  async stats(): Promise<CgroupStats> {
+    const files: Record<string, string | undefined> = {};
+    for (const f of V2_STAT_FILES) files[f] = await readControlIfExists(this.dir, f);
+    return v2StatsFromFiles(files, totalmem());
+  }
+
+  async freeze(): Promise<void> {
+    await this.setFrozen(true);
+  }
+
+  async thaw(): Promise<void> {
+    await this.setFrozen(false);
+  }
+
+  /** Writes cgroup.freeze and waits for `frozen` in cgroup.events to match (kernel >= 5.2). */
+  private async setFrozen(frozen: boolean): Promise<void> {
+    const want = frozen ? 1 : 0;
+    await writeControl(this.dir, 'cgroup.freeze', String(want));
+    const reached = await pollUntil(async () => {
+      const events = await readControlIfExists(this.dir, 'cgroup.events');
+      if (events === undefined) return true;
+      return parseFlatKeyed(events).get('frozen') === want;
+    }, this.waitMs);
+    if (!reached) {
+      throw new TscError(
+        'TSC_CGROUP',
+        `${frozen ? 'freeze' : 'thaw'} cgroup ${this.dir}: not ${frozen ? 'frozen' : 'thawed'} after ${this.waitMs} ms`,
+      );
+    }
+  }
+
+  async killAll(signal: NodeJS.Signals): Promise<void> {
+    if (signal === 'SIGKILL' && (await exists(join(this.dir, 'cgroup.kill')))) {
+      await writeControl(this.dir, 'cgroup.kill', '1');
+      return;
+    }
+    for (const pid of await this.pids()) signalPid(pid, signal);
+  }
+
+  async pids(): Promise<number[]> {
+    const text = await readControlIfExists(this.dir, 'cgroup.procs');
+    return text === undefined ? [] : parsePidList(text);
+  }
+
+  async remove(): Promise<void> {
+    const empty = await pollUntil(async () => (await this.pids()).length === 0, this.waitMs);
+    if (!empty) {
+      const left = await this.pids();
+      throw new TscError(
+        'TSC_CGROUP',
+        `remove cgroup ${this.dir}: processes ${left.join(',')} still running after ${this.waitMs} ms`,
+        { hint: 'kill the processes first (killAll)' },
+      );
+    }
+    await rmdirCgroup(this.dir);
+    await rmdirEmptyAncestors(this.root, cgroupSegments(this.name));
+  }
+}
+
+/** Sends a signal, ignoring a process that already exited. Throws TSC_CGROUP otherwise. */
+export function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch (e) {
+    if (errnoOf(e) === 'ESRCH') return;
+    throw new TscError('TSC_CGROUP', `kill ${pid} with ${signal}: ${errnoOf(e) ?? String(e)}`, {
+      cause: e,
+    });
+  }
+}
+
+/** Manages cgroups below a cgroup2 root. */
+export class V2Manager implements CgroupManager {
+  readonly version = 2 as const;
+
+  constructor(
+    readonly root: string,
+    private readonly waitMs: number,
+  ) {}
+
+  open(name: string): V2Cgroup {
+    return new V2Cgroup(this.root, name, this.waitMs);
+  }
+
+  /**
+   * Creates each level of `name`, enabling in every ancestor's cgroup.subtree_control all the
+   * controllers it has in cgroup.controllers (all at once, then one by one ignoring refusals,
+   * like runc fs2 CreateCgroupPath), then applies `r`. On failure the new levels are removed.
+   */
+  async create(name: string, r: Resources): Promise<V2Cgroup> {
+    const segments = cgroupSegments(name);
+    const cgroup = this.open(name);
+    let parent = this.root;
+    let created = false;
+    try {
+      for (const seg of segments) {
+        await this.enableControllers(parent);
+        const dir = join(parent, seg);
+        created = (await mkdirCgroup(dir)) || created;
+        parent = dir;
+      }
+      await cgroup.update(r);
+    } catch (e) {
+      if (created && e instanceof TscError) {
+        await cgroup.remove().catch((c: unknown) => e.cleanupErrors.push(c));
+      }
+      throw e;
+    }
+    return cgroup;
+  }
+
+  /** Enables every available controller of `dir` for its children. */
+  private async enableControllers(dir: string): Promise<void> {
+    const available = (await readControlIfExists(dir, 'cgroup.controllers')) ?? '';
+    const controllers = available.split(/\s+/).filter((c) => c !== '');
+    if (controllers.length === 0) return;
+    const enabled = new Set(
+      ((await readControlIfExists(dir, 'cgroup.subtree_control')) ?? '').split(/\s+/),
+    );
+    const missing = controllers.filter((c) => !enabled.has(c));
+    if (missing.length === 0) return;
+    try {
+      await writeControl(dir, 'cgroup.subtree_control', missing.map((c) => `+${c}`).join(' '));
+    } catch {
+      for (const c of missing)
+        await writeControl(dir, 'cgroup.subtree_control', `+${c}`).catch(() => undefined);
+    }
+  }
+}
+
+/** Reads the controllers a v2 cgroup directory offers (`cgroup.controllers`). */
+export async function v2Controllers(dir: string): Promise<string[]> {
+  return (await readControl(dir, 'cgroup.controllers')).split(/\s+/).filter((c) => c !== '');
+}

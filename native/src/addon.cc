@@ -1,0 +1,526 @@
+// N-API glue only: shape-checks JS values into C structs (throwing TypeError naming the field),
+// calls spec.c / sys.c, and returns results. Syscall wrappers return -errno as a number; the TS
+// side (native/index.ts) turns that into NativeError. Never blocks, never forks.
+#include <napi.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "spec.h"
+#include "sys.h"
+}
+
+namespace {
+
+constexpr uint32_t kAbiVersion = 1;
+
+class Decoder {
+ public:
+  explicit Decoder(Napi::Env env) : env_(env) {}
+
+  Napi::Value Get(Napi::Object o, const char *key, const std::string &path) {
+    if (!o.Has(key)) Fail(path + "." + key, "is missing");
+    return o.Get(key);
+  }
+  [[noreturn]] void Fail(const std::string &path, const char *what) {
+    throw Napi::TypeError::New(env_, "launch spec: " + path + " " + what);
+  }
+  const char *Str(Napi::Object o, const char *key, const std::string &path) {
+    Napi::Value v = Get(o, key, path);
+    if (!v.IsString()) Fail(path + "." + key, "must be a string");
+    std::string s = v.As<Napi::String>().Utf8Value();
+    if (s.find('\0') != std::string::npos) Fail(path + "." + key, "must not contain NUL");
+    strings_.push_back(std::move(s));
+    return strings_.back().c_str();
+  }
+  double Num(Napi::Object o, const char *key, const std::string &path, double min, double max) {
+    Napi::Value v = Get(o, key, path);
+    if (!v.IsNumber()) Fail(path + "." + key, "must be a number");
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (d != d || d < min || d > max || d != static_cast<double>(static_cast<int64_t>(d)))
+      Fail(path + "." + key, "is out of range");
+    return d;
+  }
+  uint32_t U32(Napi::Object o, const char *key, const std::string &path) {
+    return static_cast<uint32_t>(Num(o, key, path, 0, 4294967295.0));
+  }
+  uint64_t U64(Napi::Object o, const char *key, const std::string &path) {
+    return static_cast<uint64_t>(Num(o, key, path, 0, 9007199254740991.0));
+  }
+  // -1 means "unlimited" (RLIM_INFINITY).
+  uint64_t Limit(Napi::Object o, const char *key, const std::string &path) {
+    double d = Num(o, key, path, -1, 9007199254740991.0);
+    return d < 0 ? UINT64_MAX : static_cast<uint64_t>(d);
+  }
+  bool Bool(Napi::Object o, const char *key, const std::string &path) {
+    Napi::Value v = Get(o, key, path);
+    if (!v.IsBoolean()) Fail(path + "." + key, "must be a boolean");
+    return v.As<Napi::Boolean>().Value();
+  }
+  Napi::Object Obj(Napi::Value v, const std::string &path) {
+    if (!v.IsObject() || v.IsArray()) Fail(path, "must be an object");
+    return v.As<Napi::Object>();
+  }
+  Napi::Array Arr(Napi::Object o, const char *key, const std::string &path) {
+    Napi::Value v = Get(o, key, path);
+    if (!v.IsArray()) Fail(path + "." + key, "must be an array");
+    return v.As<Napi::Array>();
+  }
+  template <typename T>
+  T *Alloc(uint32_t n) {
+    auto &buf = blocks_.emplace_back(std::vector<uint8_t>((n + 1) * sizeof(T), 0));
+    return reinterpret_cast<T *>(buf.data());
+  }
+  tsc_strv Strv(Napi::Object o, const char *key, const std::string &path) {
+    Napi::Array a = Arr(o, key, path);
+    tsc_strv sv{a.Length(), Alloc<const char *>(a.Length())};
+    for (uint32_t i = 0; i < sv.n; i++) {
+      Napi::Value e = a.Get(i);
+      std::string p = path + "." + key + "[" + std::to_string(i) + "]";
+      if (!e.IsString()) Fail(p, "must be a string");
+      std::string s = e.As<Napi::String>().Utf8Value();
+      if (s.find('\0') != std::string::npos) Fail(p, "must not contain NUL");
+      strings_.push_back(std::move(s));
+      sv.v[i] = strings_.back().c_str();
+    }
+    return sv;
+  }
+  uint64_t Caps(Napi::Object o, const char *key, const std::string &path) {
+    Napi::Array a = Arr(o, key, path);
+    uint64_t mask = 0;
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value e = a.Get(i);
+      if (!e.IsNumber()) Fail(path + "." + key, "must hold capability numbers");
+      int64_t c = e.As<Napi::Number>().Int64Value();
+      if (c < 0 || c > 63) Fail(path + "." + key, "holds a capability out of range");
+      mask |= 1ULL << c;
+    }
+    return mask;
+  }
+
+ private:
+  Napi::Env env_;
+  std::deque<std::string> strings_;
+  std::deque<std::vector<uint8_t>> blocks_;
+};
+
+void DecodeSpec(Decoder &d, Napi::Object o, tsc_spec &s) {
+  const std::string p = "spec";
+  if (d.Num(o, "v", p, 0, 1e9) != TSC_SPEC_VERSION) d.Fail("spec.v", "is not a supported version");
+  std::string kind = d.Str(o, "kind", p);
+  if (kind == "launch") s.kind = TSC_KIND_LAUNCH;
+  else if (kind == "exec") s.kind = TSC_KIND_EXEC;
+  else d.Fail("spec.kind", "must be \"launch\" or \"exec\"");
+  s.version = TSC_SPEC_VERSION;
+  s.id = d.Str(o, "id", p);
+  s.exit_path = d.Str(o, "exitPath", p);
+  s.log_path = d.Str(o, "logPath", p);
+  s.log_max_size = d.U64(o, "logMaxSize", p);
+  s.log_max_file = d.U32(o, "logMaxFile", p);
+  s.oom_file = d.Str(o, "oomFile", p);
+  s.oom_key = d.Str(o, "oomKey", p);
+  s.clone_flags = d.U32(o, "cloneFlags", p);
+
+  Napi::Array joins = d.Arr(o, "joins", p);
+  s.n_joins = joins.Length();
+  s.joins = d.Alloc<tsc_ns_join>(s.n_joins);
+  for (uint32_t i = 0; i < s.n_joins; i++) {
+    std::string ip = p + ".joins[" + std::to_string(i) + "]";
+    Napi::Object j = d.Obj(joins.Get(i), ip);
+    s.joins[i].nstype = d.U32(j, "nstype", ip);
+    s.joins[i].path = d.Str(j, "path", ip);
+  }
+  auto maps = [&](const char *key, uint32_t &n, tsc_idmap *&out) {
+    Napi::Array a = d.Arr(o, key, p);
+    n = a.Length();
+    out = d.Alloc<tsc_idmap>(n);
+    for (uint32_t i = 0; i < n; i++) {
+      std::string ip = p + "." + key + "[" + std::to_string(i) + "]";
+      Napi::Object m = d.Obj(a.Get(i), ip);
+      out[i].container_id = d.U32(m, "containerId", ip);
+      out[i].host_id = d.U32(m, "hostId", ip);
+      out[i].size = d.U32(m, "size", ip);
+    }
+  };
+  maps("uidMappings", s.n_uid_maps, s.uid_maps);
+  maps("gidMappings", s.n_gid_maps, s.gid_maps);
+  s.cgroup_procs = d.Strv(o, "cgroupProcs", p);
+
+  s.rootfs = d.Str(o, "rootfs", p);
+  s.root_propagation = d.U64(o, "rootPropagation", p);
+  s.readonly_rootfs = d.Bool(o, "readonlyRootfs", p);
+  Napi::Array mounts = d.Arr(o, "mounts", p);
+  s.n_mounts = mounts.Length();
+  s.mounts = d.Alloc<tsc_mount_entry>(s.n_mounts);
+  for (uint32_t i = 0; i < s.n_mounts; i++) {
+    std::string ip = p + ".mounts[" + std::to_string(i) + "]";
+    Napi::Object m = d.Obj(mounts.Get(i), ip);
+    tsc_mount_entry &t = s.mounts[i];
+    t.kind = d.U32(m, "kind", ip);
+    if (t.kind < TSC_MNT_FS || t.kind > TSC_MNT_REMOUNT) d.Fail(ip + ".kind", "is unknown");
+    t.mountpoint = d.U32(m, "mountpoint", ip);
+    if (t.mountpoint > TSC_MP_FILE) d.Fail(ip + ".mountpoint", "is unknown");
+    t.source = d.Str(m, "source", ip);
+    t.target = d.Str(m, "target", ip);
+    t.fstype = d.Str(m, "fstype", ip);
+    t.data = d.Str(m, "data", ip);
+    t.flags = d.U64(m, "flags", ip);
+    t.propagation = d.U64(m, "propagation", ip);
+  }
+  Napi::Array devices = d.Arr(o, "devices", p);
+  s.n_devices = devices.Length();
+  s.devices = d.Alloc<tsc_device>(s.n_devices);
+  for (uint32_t i = 0; i < s.n_devices; i++) {
+    std::string ip = p + ".devices[" + std::to_string(i) + "]";
+    Napi::Object m = d.Obj(devices.Get(i), ip);
+    tsc_device &t = s.devices[i];
+    t.kind = d.U32(m, "kind", ip);
+    if (t.kind != TSC_DEV_MKNOD && t.kind != TSC_DEV_BIND) d.Fail(ip + ".kind", "is unknown");
+    t.target = d.Str(m, "target", ip);
+    t.source = d.Str(m, "source", ip);
+    t.mode = d.U32(m, "mode", ip);
+    t.major = d.U32(m, "major", ip);
+    t.minor = d.U32(m, "minor", ip);
+    t.uid = d.U32(m, "uid", ip);
+    t.gid = d.U32(m, "gid", ip);
+  }
+  Napi::Array links = d.Arr(o, "symlinks", p);
+  s.n_symlinks = links.Length();
+  s.symlinks = d.Alloc<tsc_symlink>(s.n_symlinks);
+  for (uint32_t i = 0; i < s.n_symlinks; i++) {
+    std::string ip = p + ".symlinks[" + std::to_string(i) + "]";
+    Napi::Object m = d.Obj(links.Get(i), ip);
+    s.symlinks[i].target = d.Str(m, "target", ip);
+    s.symlinks[i].path = d.Str(m, "path", ip);
+  }
+  s.masked_paths = d.Strv(o, "maskedPaths", p);
+  s.readonly_paths = d.Strv(o, "readonlyPaths", p);
+  s.null_device = d.Str(o, "nullDevice", p);
+
+  s.hostname = d.Str(o, "hostname", p);
+  s.domainname = d.Str(o, "domainname", p);
+  Napi::Array sysctls = d.Arr(o, "sysctls", p);
+  s.n_sysctls = sysctls.Length();
+  s.sysctls = d.Alloc<tsc_sysctl>(s.n_sysctls);
+  for (uint32_t i = 0; i < s.n_sysctls; i++) {
+    std::string ip = p + ".sysctls[" + std::to_string(i) + "]";
+    Napi::Object m = d.Obj(sysctls.Get(i), ip);
+    s.sysctls[i].path = d.Str(m, "path", ip);
+    s.sysctls[i].value = d.Str(m, "value", ip);
+  }
+  Napi::Array rlimits = d.Arr(o, "rlimits", p);
+  s.n_rlimits = rlimits.Length();
+  s.rlimits = d.Alloc<tsc_rlimit>(s.n_rlimits);
+  for (uint32_t i = 0; i < s.n_rlimits; i++) {
+    std::string ip = p + ".rlimits[" + std::to_string(i) + "]";
+    Napi::Object m = d.Obj(rlimits.Get(i), ip);
+    s.rlimits[i].resource = d.U32(m, "resource", ip);
+    s.rlimits[i].soft = d.Limit(m, "soft", ip);
+    s.rlimits[i].hard = d.Limit(m, "hard", ip);
+  }
+  s.set_oom_score_adj = d.Bool(o, "setOomScoreAdj", p);
+  s.oom_score_adj = static_cast<int32_t>(d.Num(o, "oomScoreAdj", p, -1000, 1000));
+  s.umask = d.U32(o, "umask", p);
+  Napi::Object caps = d.Obj(d.Get(o, "capabilities", p), p + ".capabilities");
+  std::string cp = p + ".capabilities";
+  s.cap_bounding = d.Caps(caps, "bounding", cp);
+  s.cap_effective = d.Caps(caps, "effective", cp);
+  s.cap_permitted = d.Caps(caps, "permitted", cp);
+  s.cap_inheritable = d.Caps(caps, "inheritable", cp);
+  s.cap_ambient = d.Caps(caps, "ambient", cp);
+  s.no_new_privs = d.Bool(o, "noNewPrivileges", p);
+  s.uid = d.U32(o, "uid", p);
+  s.gid = d.U32(o, "gid", p);
+  Napi::Array groups = d.Arr(o, "additionalGids", p);
+  s.n_groups = groups.Length();
+  s.groups = d.Alloc<uint32_t>(s.n_groups);
+  for (uint32_t i = 0; i < s.n_groups; i++) {
+    Napi::Value g = groups.Get(i);
+    if (!g.IsNumber()) d.Fail(p + ".additionalGids[" + std::to_string(i) + "]", "must be a number");
+    s.groups[i] = g.As<Napi::Number>().Uint32Value();
+  }
+  s.cwd = d.Str(o, "cwd", p);
+  s.tty = d.Bool(o, "tty", p);
+  s.argv = d.Strv(o, "argv", p);
+  if (s.argv.n == 0) d.Fail("spec.argv", "must not be empty");
+  s.env = d.Strv(o, "env", p);
+}
+
+Napi::Value EncodeLaunchSpec(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    throw Napi::TypeError::New(env, "launch spec: spec must be an object");
+  }
+  Decoder d(env);
+  tsc_spec s{};
+  DecodeSpec(d, info[0].As<Napi::Object>(), s);
+  tsc_buf out{};
+  if (tsc_spec_encode(&s, &out) != 0) {
+    free(out.p);
+    throw Napi::Error::New(env, "encode launch spec: out of memory");
+  }
+  Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::Copy(env, out.p, out.len);
+  free(out.p);
+  return buf;
+}
+
+// The inverse, for tests and `tscompose debug`: blob -> plain object in the LaunchSpec shape.
+Napi::Value DecodeLaunchSpec(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBuffer()) {
+    throw Napi::TypeError::New(env, "decode launch spec: argument must be a Buffer");
+  }
+  auto buf = info[0].As<Napi::Buffer<uint8_t>>();
+  tsc_spec s{};
+  int r = tsc_spec_decode(buf.Data(), buf.Length(), &s);
+  if (r != 0) return Napi::Number::New(env, r);
+  auto str = [&](const char *v) { return Napi::String::New(env, v); };
+  auto num = [&](double v) { return Napi::Number::New(env, v); };
+  auto lim = [&](uint64_t v) { return Napi::Number::New(env, v == UINT64_MAX ? -1.0 : double(v)); };
+  auto strv = [&](const tsc_strv &sv) {
+    Napi::Array a = Napi::Array::New(env, sv.n);
+    for (uint32_t i = 0; i < sv.n; i++) a.Set(i, str(sv.v[i]));
+    return a;
+  };
+  auto caps = [&](uint64_t m) {
+    Napi::Array a = Napi::Array::New(env);
+    uint32_t k = 0;
+    for (uint32_t c = 0; c < 64; c++)
+      if (m & (1ULL << c)) a.Set(k++, num(c));
+    return a;
+  };
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("v", num(s.version));
+  o.Set("kind", str(s.kind == TSC_KIND_LAUNCH ? "launch" : "exec"));
+  o.Set("id", str(s.id));
+  o.Set("exitPath", str(s.exit_path));
+  o.Set("logPath", str(s.log_path));
+  o.Set("logMaxSize", num(double(s.log_max_size)));
+  o.Set("logMaxFile", num(s.log_max_file));
+  o.Set("oomFile", str(s.oom_file));
+  o.Set("oomKey", str(s.oom_key));
+  o.Set("cloneFlags", num(s.clone_flags));
+  Napi::Array joins = Napi::Array::New(env, s.n_joins);
+  for (uint32_t i = 0; i < s.n_joins; i++) {
+    Napi::Object j = Napi::Object::New(env);
+    j.Set("nstype", num(s.joins[i].nstype));
+    j.Set("path", str(s.joins[i].path));
+    joins.Set(i, j);
+  }
+  o.Set("joins", joins);
+  auto maps = [&](uint32_t n, const tsc_idmap *m) {
+    Napi::Array a = Napi::Array::New(env, n);
+    for (uint32_t i = 0; i < n; i++) {
+      Napi::Object e = Napi::Object::New(env);
+      e.Set("containerId", num(m[i].container_id));
+      e.Set("hostId", num(m[i].host_id));
+      e.Set("size", num(m[i].size));
+      a.Set(i, e);
+    }
+    return a;
+  };
+  o.Set("uidMappings", maps(s.n_uid_maps, s.uid_maps));
+  o.Set("gidMappings", maps(s.n_gid_maps, s.gid_maps));
+  o.Set("cgroupProcs", strv(s.cgroup_procs));
+  o.Set("rootfs", str(s.rootfs));
+  o.Set("rootPropagation", num(double(s.root_propagation)));
+  o.Set("readonlyRootfs", Napi::Boolean::New(env, s.readonly_rootfs != 0));
+  Napi::Array mounts = Napi::Array::New(env, s.n_mounts);
+  for (uint32_t i = 0; i < s.n_mounts; i++) {
+    const tsc_mount_entry &t = s.mounts[i];
+    Napi::Object m = Napi::Object::New(env);
+    m.Set("kind", num(t.kind));
+    m.Set("mountpoint", num(t.mountpoint));
+    m.Set("source", str(t.source));
+    m.Set("target", str(t.target));
+    m.Set("fstype", str(t.fstype));
+    m.Set("data", str(t.data));
+    m.Set("flags", num(double(t.flags)));
+    m.Set("propagation", num(double(t.propagation)));
+    mounts.Set(i, m);
+  }
+  o.Set("mounts", mounts);
+  Napi::Array devices = Napi::Array::New(env, s.n_devices);
+  for (uint32_t i = 0; i < s.n_devices; i++) {
+    const tsc_device &t = s.devices[i];
+    Napi::Object m = Napi::Object::New(env);
+    m.Set("kind", num(t.kind));
+    m.Set("target", str(t.target));
+    m.Set("source", str(t.source));
+    m.Set("mode", num(t.mode));
+    m.Set("major", num(t.major));
+    m.Set("minor", num(t.minor));
+    m.Set("uid", num(t.uid));
+    m.Set("gid", num(t.gid));
+    devices.Set(i, m);
+  }
+  o.Set("devices", devices);
+  Napi::Array links = Napi::Array::New(env, s.n_symlinks);
+  for (uint32_t i = 0; i < s.n_symlinks; i++) {
+    Napi::Object m = Napi::Object::New(env);
+    m.Set("target", str(s.symlinks[i].target));
+    m.Set("path", str(s.symlinks[i].path));
+    links.Set(i, m);
+  }
+  o.Set("symlinks", links);
+  o.Set("maskedPaths", strv(s.masked_paths));
+  o.Set("readonlyPaths", strv(s.readonly_paths));
+  o.Set("nullDevice", str(s.null_device));
+  o.Set("hostname", str(s.hostname));
+  o.Set("domainname", str(s.domainname));
+  Napi::Array sysctls = Napi::Array::New(env, s.n_sysctls);
+  for (uint32_t i = 0; i < s.n_sysctls; i++) {
+    Napi::Object m = Napi::Object::New(env);
+    m.Set("path", str(s.sysctls[i].path));
+    m.Set("value", str(s.sysctls[i].value));
+    sysctls.Set(i, m);
+  }
+  o.Set("sysctls", sysctls);
+  Napi::Array rlimits = Napi::Array::New(env, s.n_rlimits);
+  for (uint32_t i = 0; i < s.n_rlimits; i++) {
+    Napi::Object m = Napi::Object::New(env);
+    m.Set("resource", num(s.rlimits[i].resource));
+    m.Set("soft", lim(s.rlimits[i].soft));
+    m.Set("hard", lim(s.rlimits[i].hard));
+    rlimits.Set(i, m);
+  }
+  o.Set("rlimits", rlimits);
+  o.Set("setOomScoreAdj", Napi::Boolean::New(env, s.set_oom_score_adj != 0));
+  o.Set("oomScoreAdj", num(s.oom_score_adj));
+  o.Set("umask", num(s.umask));
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("bounding", caps(s.cap_bounding));
+  c.Set("effective", caps(s.cap_effective));
+  c.Set("permitted", caps(s.cap_permitted));
+  c.Set("inheritable", caps(s.cap_inheritable));
+  c.Set("ambient", caps(s.cap_ambient));
+  o.Set("capabilities", c);
+  o.Set("noNewPrivileges", Napi::Boolean::New(env, s.no_new_privs != 0));
+  o.Set("uid", num(s.uid));
+  o.Set("gid", num(s.gid));
+  Napi::Array groups = Napi::Array::New(env, s.n_groups);
+  for (uint32_t i = 0; i < s.n_groups; i++) groups.Set(i, num(s.groups[i]));
+  o.Set("additionalGids", groups);
+  o.Set("cwd", str(s.cwd));
+  o.Set("tty", Napi::Boolean::New(env, s.tty != 0));
+  o.Set("argv", strv(s.argv));
+  o.Set("env", strv(s.env));
+  tsc_spec_free(&s);
+  return o;
+}
+
+std::string StrArg(const Napi::CallbackInfo &info, size_t i, const char *name) {
+  if (info.Length() <= i || !info[i].IsString())
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+// A string, or null/undefined for a NULL pointer.
+bool OptStrArg(const Napi::CallbackInfo &info, size_t i, const char *name, std::string &out) {
+  if (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined()) return false;
+  out = StrArg(info, i, name);
+  return true;
+}
+
+double NumArg(const Napi::CallbackInfo &info, size_t i, const char *name) {
+  if (info.Length() <= i || !info[i].IsNumber())
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+Napi::Value Mount(const Napi::CallbackInfo &info) {
+  std::string source, fstype, data;
+  bool hs = OptStrArg(info, 0, "source", source);
+  std::string target = StrArg(info, 1, "target");
+  bool hf = OptStrArg(info, 2, "fstype", fstype);
+  auto flags = static_cast<unsigned long>(NumArg(info, 3, "flags"));
+  bool hd = OptStrArg(info, 4, "data", data);
+  int r = tsc_mount(hs ? source.c_str() : nullptr, target.c_str(), hf ? fstype.c_str() : nullptr,
+                    flags, hd ? data.c_str() : nullptr);
+  return Napi::Number::New(info.Env(), r);
+}
+
+Napi::Value Umount2(const Napi::CallbackInfo &info) {
+  std::string target = StrArg(info, 0, "target");
+  int r = tsc_umount2(target.c_str(), static_cast<int>(NumArg(info, 1, "flags")));
+  return Napi::Number::New(info.Env(), r);
+}
+
+Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
+  int r = tsc_pidfd_open(static_cast<pid_t>(NumArg(info, 0, "pid")),
+                         static_cast<unsigned>(NumArg(info, 1, "flags")));
+  return Napi::Number::New(info.Env(), r);
+}
+
+Napi::Value PidfdSendSignal(const Napi::CallbackInfo &info) {
+  int r = tsc_pidfd_send_signal(static_cast<int>(NumArg(info, 0, "pidfd")),
+                                static_cast<int>(NumArg(info, 1, "signal")));
+  return Napi::Number::New(info.Env(), r);
+}
+
+Napi::Value Close(const Napi::CallbackInfo &info) {
+  return Napi::Number::New(info.Env(), tsc_close(static_cast<int>(NumArg(info, 0, "fd"))));
+}
+
+Napi::Value Mknod(const Napi::CallbackInfo &info) {
+  std::string path = StrArg(info, 0, "path");
+  int r = tsc_mknod(path.c_str(), static_cast<uint32_t>(NumArg(info, 1, "mode")),
+                    static_cast<uint32_t>(NumArg(info, 2, "major")),
+                    static_cast<uint32_t>(NumArg(info, 3, "minor")));
+  return Napi::Number::New(info.Env(), r);
+}
+
+Napi::Value SetxattrImpl(const Napi::CallbackInfo &info, int follow) {
+  std::string path = StrArg(info, 0, "path");
+  std::string name = StrArg(info, 1, "name");
+  if (info.Length() < 3 || !info[2].IsBuffer())
+    throw Napi::TypeError::New(info.Env(), "value must be a Buffer");
+  auto value = info[2].As<Napi::Buffer<uint8_t>>();
+  int flags = info.Length() > 3 ? static_cast<int>(NumArg(info, 3, "flags")) : 0;
+  int r = tsc_setxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), flags, follow);
+  return Napi::Number::New(info.Env(), r);
+}
+
+Napi::Value Setxattr(const Napi::CallbackInfo &info) { return SetxattrImpl(info, 1); }
+Napi::Value Lsetxattr(const Napi::CallbackInfo &info) { return SetxattrImpl(info, 0); }
+
+// Returns a Buffer with the value, or -errno.
+Napi::Value Lgetxattr(const Napi::CallbackInfo &info) {
+  std::string path = StrArg(info, 0, "path");
+  std::string name = StrArg(info, 1, "name");
+  for (int attempt = 0; attempt < 4; attempt++) {
+    ssize_t n = tsc_lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    if (n < 0) return Napi::Number::New(info.Env(), static_cast<double>(n));
+    std::vector<uint8_t> buf(static_cast<size_t>(n) + 1);
+    ssize_t m = tsc_lgetxattr(path.c_str(), name.c_str(), buf.data(), buf.size());
+    if (m == -ERANGE) continue;
+    if (m < 0) return Napi::Number::New(info.Env(), static_cast<double>(m));
+    return Napi::Buffer<uint8_t>::Copy(info.Env(), buf.data(), static_cast<size_t>(m));
+  }
+  return Napi::Number::New(info.Env(), -ERANGE);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
+  exports.Set("specVersion", Napi::Number::New(env, TSC_SPEC_VERSION));
+  exports.Set("encodeLaunchSpec", Napi::Function::New(env, EncodeLaunchSpec));
+  exports.Set("decodeLaunchSpec", Napi::Function::New(env, DecodeLaunchSpec));
+  exports.Set("mount", Napi::Function::New(env, Mount));
+  exports.Set("umount2", Napi::Function::New(env, Umount2));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
+  exports.Set("close", Napi::Function::New(env, Close));
+  exports.Set("mknod", Napi::Function::New(env, Mknod));
+  exports.Set("setxattr", Napi::Function::New(env, Setxattr));
+  exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
+  exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tscompose, Init)

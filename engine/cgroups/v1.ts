@@ -121,8 +121,11 @@ export class V1Cgroup implements Cgroup {
 
   async update(r: Resources): Promise<void> {
     const writes = await this.orderMemoryWrites(resourceWrites(1, await resolveDevicePaths(r)));
-    for (const [controller, file, value] of writes) {
-      const dir = this.requireDir(controller, `write ${file}=${value}`);
+    const dirs = writes.map(([controller, file, value]) =>
+      this.requireDir(controller, `write ${file}=${value}`),
+    );
+    for (const [i, [, file, value]] of writes.entries()) {
+      const dir = dirs[i] as string;
       if (OPTIONAL_V1_FILES.has(file) && !(await exists(join(dir, file)))) continue;
       await writeControl(dir, file, value);
     }

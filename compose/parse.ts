@@ -1,0 +1,385 @@
+/**
+ * Loader phase: YAML text -> raw tree with positions, resolving anchors, aliases, merge keys and
+ * scalars the way compose-go's go-yaml does, and collecting `!reset`/`!override` tags.
+ * Pure: never reads files, never interpolates, never validates against the schema.
+ */
+import type { Alias } from 'yaml';
+import {
+  LineCounter,
+  parseAllDocuments,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  Scalar,
+  type Document,
+  type Node as YamlNode,
+  type Pair,
+} from 'yaml';
+import { ComposeError, type SourcePosition } from '../base/errors.js';
+import { mergeTrees } from './merge.js';
+import {
+  formatPath,
+  isRawMap,
+  pathKey,
+  type PositionIndex,
+  type RawMap,
+  type RawScalar,
+  type RawValue,
+  type TreePath,
+} from './raw.js';
+
+/** One compose file after YAML parsing. */
+export interface ParsedFile {
+  /** The file as given (absolute path; a display name for stdin). */
+  readonly file: string;
+  /** Plain data: `x-` keys kept, aliases expanded, merge keys applied, `!reset` nodes removed. */
+  readonly tree: RawMap;
+  /** Where each node starts (1-based line and column). */
+  readonly positions: PositionIndex;
+  /** Paths of nodes tagged `!reset` (removed from `tree`; they clear the base when merged). */
+  readonly resets: readonly TreePath[];
+  /** Paths of nodes tagged `!override` (kept in `tree`; they replace the base when merged). */
+  readonly overrides: readonly TreePath[];
+}
+
+/**
+ * At most this many nodes may be produced by expanding aliases in one file; beyond it the file is
+ * rejected as an alias bomb (go-yaml: "document contains excessive aliasing").
+ */
+export const MAX_ALIAS_EXPANSION = 200_000;
+
+const MERGE_KEY = '<<';
+
+/**
+ * Parses one compose file (YAML 1.2 with go-yaml v3 scalar rules, as compose-go reads it):
+ * `2122:22`, `yes`, `on` are strings; `0o17`, `017` (octal), `0x1F`, `1_000` are integers;
+ * `true/True/TRUE` booleans; `~`/`null`/empty null. Anchors and aliases are expanded into
+ * independent copies; `<<` merge keys (a map, or a list of maps, earlier ones winning) are applied.
+ * Several documents in one file are merged in order, like compose-go.
+ * @throws ComposeError `TSC_COMPOSE_PARSE` naming file:line:col for YAML syntax errors, duplicate
+ *   keys (`mapping key "command" already defined at line 5`), non-string keys
+ *   (`non-string key in services: 123`), a top level that is not a mapping, merge keys whose value
+ *   is not a map (`map merge requires map or sequence of maps as the value`), alias cycles and
+ *   alias bombs (`excessive aliasing`).
+ */
+export function parseComposeYaml(text: string, file: string): ParsedFile {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, {
+    lineCounter,
+    uniqueKeys: false,
+    merge: false,
+    schema: 'core',
+    prettyErrors: false,
+  });
+  const list = Array.isArray(docs) ? docs : [];
+  const positions = new Map<string, SourcePosition>();
+  const resets: TreePath[] = [];
+  const overrides: TreePath[] = [];
+  let tree: RawMap | undefined;
+
+  for (const doc of list) {
+    const err = doc.errors[0];
+    if (err) {
+      const pos = err.linePos?.[0];
+      throw parseError(
+        file,
+        pos ? { line: pos.line, col: pos.col } : undefined,
+        [],
+        `yaml: ${firstLine(err.message)}`,
+      );
+    }
+    const converter = new Converter(doc, file, lineCounter, positions, resets, overrides);
+    const value = converter.document();
+    if (value === undefined) continue;
+    tree = tree === undefined ? value : mergeTrees(tree, value);
+  }
+  const at = (path: TreePath): SourcePosition | undefined => {
+    for (let n = path.length; n >= 0; n--) {
+      const p = positions.get(pathKey(path.slice(0, n)));
+      if (p) return p;
+    }
+    return undefined;
+  };
+  return { file, tree: tree ?? {}, positions: { at }, resets, overrides };
+}
+
+function firstLine(s: string): string {
+  const i = s.indexOf('\n');
+  return (i < 0 ? s : s.slice(0, i)).replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function parseError(
+  file: string,
+  position: SourcePosition | undefined,
+  path: TreePath,
+  detail: string,
+): ComposeError {
+  return ComposeError.at('TSC_COMPOSE_PARSE', { file, path: formatPath(path), position }, detail);
+}
+
+class Converter {
+  private expanded = 0;
+  private readonly active = new Map<YamlNode, TreePath>();
+
+  constructor(
+    private readonly doc: Document,
+    private readonly file: string,
+    private readonly lines: LineCounter,
+    private readonly positions: Map<string, SourcePosition>,
+    private readonly resets: TreePath[],
+    private readonly overrides: TreePath[],
+  ) {}
+
+  /** The document's top-level map, or undefined for an empty document. */
+  document(): RawMap | undefined {
+    const root = this.doc.contents;
+    if (root === null) return undefined;
+    if (isScalar(root) && (root.value === null || root.value === undefined)) return undefined;
+    const value = this.node(root, [], false);
+    if (value === null) return undefined;
+    if (!isRawMap(value)) {
+      throw parseError(this.file, this.pos(root), [], 'top-level object must be a mapping');
+    }
+    this.positions.set(pathKey([]), this.pos(root) ?? { line: 1, col: 1 });
+    return value;
+  }
+
+  private pos(node: YamlNode | null | undefined): SourcePosition | undefined {
+    const offset = node?.range?.[0];
+    if (offset === undefined) return undefined;
+    const p = this.lines.linePos(offset);
+    return { line: p.line, col: p.col };
+  }
+
+  private record(path: TreePath, node: YamlNode | null | undefined, viaAlias: boolean): void {
+    if (viaAlias) {
+      this.expanded++;
+      if (this.expanded > MAX_ALIAS_EXPANSION) {
+        throw parseError(
+          this.file,
+          this.pos(node),
+          path,
+          'yaml: document contains excessive aliasing',
+        );
+      }
+      return;
+    }
+    const p = this.pos(node);
+    if (p) this.positions.set(pathKey(path), p);
+  }
+
+  /** Converts a node; `viaAlias` is true inside an expanded alias (positions are not recorded). */
+  private node(node: YamlNode | null | undefined, path: TreePath, viaAlias: boolean): RawValue {
+    if (node === null || node === undefined) return null;
+    if (isAlias(node)) return this.alias(node, path);
+    this.record(path, node, viaAlias);
+    if (this.active.has(node)) {
+      throw parseError(this.file, this.pos(node), path, 'yaml: alias references its own ancestor');
+    }
+    this.active.set(node, path);
+    try {
+      if (isMap(node)) return this.map(node.items, path, viaAlias);
+      if (isSeq(node))
+        return node.items.map((item, i) => this.node(item as YamlNode, [...path, i], viaAlias));
+      if (isScalar(node)) return scalarValue(node);
+      return null;
+    } finally {
+      this.active.delete(node);
+    }
+  }
+
+  private alias(alias: Alias, path: TreePath): RawValue {
+    const target = alias.resolve(this.doc);
+    if (!target) {
+      throw parseError(
+        this.file,
+        this.pos(alias),
+        path,
+        `yaml: unknown anchor '${alias.source}' referenced`,
+      );
+    }
+    const ancestorPath = this.active.get(target);
+    if (ancestorPath !== undefined) {
+      throw parseError(
+        this.file,
+        this.pos(alias),
+        path,
+        `cycle detected: node at path ${formatPath(path)} references node at path ${formatPath(ancestorPath)}`,
+      );
+    }
+    const p = this.pos(alias);
+    if (p && !this.positions.has(pathKey(path))) this.positions.set(pathKey(path), p);
+    return this.node(target, path, true);
+  }
+
+  private map(pairs: readonly Pair[], path: TreePath, viaAlias: boolean): RawMap {
+    const out: RawMap = {};
+    const seen = new Map<string, number>();
+    const merged: RawMap[] = [];
+    for (const pair of pairs) {
+      const keyNode = pair.key as YamlNode | null;
+      const valueNode = pair.value as YamlNode | null;
+      const key = this.key(keyNode, path);
+      if (key === MERGE_KEY && isScalar(keyNode) && keyNode.type === Scalar.PLAIN) {
+        merged.push(...this.mergeSources(valueNode, path));
+        continue;
+      }
+      const keyLine = this.pos(keyNode)?.line ?? 0;
+      const first = seen.get(key);
+      if (first !== undefined) {
+        throw parseError(
+          this.file,
+          this.pos(keyNode),
+          path,
+          `yaml: line ${keyLine}: mapping key ${JSON.stringify(key)} already defined at line ${first}`,
+        );
+      }
+      seen.set(key, keyLine);
+      const childPath = [...path, key];
+      const tag = isAlias(valueNode) ? undefined : valueNode?.tag;
+      if (tag === '!reset') {
+        this.resets.push(childPath);
+        continue;
+      }
+      if (tag === '!override') this.overrides.push(childPath);
+      if (valueNode === null || valueNode === undefined) this.record(childPath, keyNode, viaAlias);
+      out[key] = this.node(valueNode, childPath, viaAlias);
+      if (valueNode && isScalar(valueNode) && valueNode.value === null && !viaAlias) {
+        // An empty value: point at the key, which is what users see.
+        const kp = this.pos(keyNode);
+        if (kp) this.positions.set(pathKey(childPath), kp);
+      }
+    }
+    if (merged.length === 0) return out;
+    // Merge keys: explicit keys win, then earlier merge sources over later ones.
+    const result: RawMap = {};
+    for (let i = merged.length - 1; i >= 0; i--) Object.assign(result, merged[i]);
+    for (const [k, v] of Object.entries(out)) {
+      delete result[k];
+      result[k] = v;
+    }
+    return result;
+  }
+
+  private mergeSources(valueNode: YamlNode | null, path: TreePath): RawMap[] {
+    const fail = (): ComposeError =>
+      parseError(
+        this.file,
+        this.pos(valueNode),
+        path,
+        'yaml: map merge requires map or sequence of maps as the value',
+      );
+    const resolved = isAlias(valueNode) ? valueNode.resolve(this.doc) : valueNode;
+    if (isSeq(resolved)) {
+      return resolved.items.map((item) => {
+        const v = this.node(item as YamlNode, path, true);
+        if (!isRawMap(v)) throw fail();
+        return v;
+      });
+    }
+    const v = isAlias(valueNode)
+      ? this.alias(valueNode, [...path, MERGE_KEY])
+      : this.node(valueNode, path, true);
+    if (!isRawMap(v)) throw fail();
+    return [v];
+  }
+
+  private key(keyNode: YamlNode | null, path: TreePath): string {
+    const where = path.length === 0 ? 'at top level' : `in ${formatPath(path)}`;
+    if (isScalar(keyNode)) {
+      const v = scalarValue(keyNode);
+      if (typeof v === 'string') return v;
+      throw parseError(this.file, this.pos(keyNode), path, `non-string key ${where}: ${String(v)}`);
+    }
+    if (isAlias(keyNode)) {
+      const target = keyNode.resolve(this.doc);
+      if (isScalar(target)) return this.key(target, path);
+    }
+    throw parseError(this.file, this.pos(keyNode), path, `non-string key ${where}`);
+  }
+}
+
+const CORE_TAG = 'tag:yaml.org,2002:';
+
+/** The value of a scalar: plain scalars with go-yaml v3 rules, quoted and block ones as strings. */
+function scalarValue(node: Scalar): RawScalar {
+  const tag = node.tag;
+  const text = scalarText(node);
+  if (tag === `${CORE_TAG}str` || tag === '!!str') return text;
+  if (tag !== undefined && tag !== '!reset' && tag !== '!override' && tag.startsWith(CORE_TAG)) {
+    const v = node.value;
+    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null;
+  }
+  if (node.type !== Scalar.PLAIN) return text;
+  return resolvePlain(text);
+}
+
+/** The scalar's source text (plain) or its string value (quoted, block). */
+function scalarText(node: Scalar): string {
+  if (node.type !== Scalar.PLAIN && typeof node.value === 'string') return node.value;
+  if (typeof node.source === 'string') return node.source;
+  const v: unknown = node.value;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return '';
+}
+
+const INT_RE = /^[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/;
+const FLOAT_RE = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
+
+/**
+ * Resolves a plain scalar like go-yaml v3 (`resolve.go`): null, booleans (YAML 1.2 words only),
+ * integers through Go's `ParseInt(s, 0, 64)` after removing `_` (so `0440` is octal), floats,
+ * `.inf`/`.nan`; everything else (including timestamps and `2122:22`) is a string.
+ */
+export function resolvePlain(s: string): RawScalar {
+  switch (s) {
+    case '':
+    case '~':
+    case 'null':
+    case 'Null':
+    case 'NULL':
+      return null;
+    case 'true':
+    case 'True':
+    case 'TRUE':
+      return true;
+    case 'false':
+    case 'False':
+    case 'FALSE':
+      return false;
+    case '.inf':
+    case '.Inf':
+    case '.INF':
+    case '+.inf':
+    case '+.Inf':
+    case '+.INF':
+      return Number.POSITIVE_INFINITY;
+    case '-.inf':
+    case '-.Inf':
+    case '-.INF':
+      return Number.NEGATIVE_INFINITY;
+    case '.nan':
+    case '.NaN':
+    case '.NAN':
+      return Number.NaN;
+    default:
+      break;
+  }
+  if (!/^[-+.0-9]/.test(s)) return s;
+  const plain = s.replace(/_/g, '');
+  if (INT_RE.test(plain)) {
+    const neg = plain.startsWith('-');
+    const body = plain.replace(/^[-+]/, '');
+    let v: number;
+    if (/^0[xX]/.test(body)) v = Number.parseInt(body.slice(2), 16);
+    else if (/^0[oO]/.test(body)) v = Number.parseInt(body.slice(2), 8);
+    else if (/^0[bB]/.test(body)) v = Number.parseInt(body.slice(2), 2);
+    else if (body.length > 1 && body.startsWith('0')) v = Number.parseInt(body.slice(1), 8);
+    else v = Number.parseInt(body, 10);
+    if (Math.abs(v) <= 2 ** 63) return neg ? -v : v;
+  }
+  if (FLOAT_RE.test(plain)) return Number(plain);
+  return s;
+}

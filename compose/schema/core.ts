@@ -1,0 +1,248 @@
+/**
+ * Zod building blocks for the Compose schema (compose/schema/spec.ts): JSON-schema-like type
+ * unions, closed objects that still admit `x-*` keys, named maps and unique lists. Each failure
+ * carries the compose-go (santhosh-tekuri/jsonschema) wording in its message. No I/O.
+ */
+import { z } from 'zod';
+
+/** A JSON-schema `type` name as the Compose schema uses them. */
+export type JsonKind = 'string' | 'number' | 'integer' | 'boolean' | 'null' | 'object' | 'array';
+
+/** Extra scalar constraints of a JSON-schema node. */
+export interface ScalarRules {
+  readonly enum?: readonly unknown[];
+  readonly pattern?: string;
+  readonly minimum?: number;
+  readonly maximum?: number;
+}
+
+/** The JSON kinds a raw value belongs to (`1` is both integer and number). */
+export function kindsOf(v: unknown): JsonKind[] {
+  if (v === null) return ['null'];
+  if (Array.isArray(v)) return ['array'];
+  if (typeof v === 'string') return ['string'];
+  if (typeof v === 'boolean') return ['boolean'];
+  if (typeof v === 'number') return Number.isInteger(v) ? ['integer', 'number'] : ['number'];
+  if (typeof v === 'object') return ['object'];
+  return [];
+}
+
+/** compose-go's wording of a wanted type list: `mapping`, `boolean, null, number or string`. */
+export function humanTypes(kinds: readonly string[]): string {
+  const names = kinds.map((k) => (k === 'object' && kinds.length === 1 ? 'mapping' : k));
+  if (names.length === 1) return names[0] ?? '';
+  const sorted = names.map((k) => (k === 'object' ? 'mapping' : k)).sort();
+  return `${sorted.slice(0, -1).join(', ')} or ${sorted[sorted.length - 1] ?? ''}`;
+}
+
+/** Marks an issue raised for a missing required property (rewritten by the issue mapper). */
+export const MISSING = 'missing';
+
+function quoteJson(v: unknown): string {
+  return JSON.stringify(v);
+}
+
+/**
+ * A value of one of `kinds` (primitive kinds only), with optional enum/pattern/min/max rules.
+ * Messages: `must be a string`, `must be greater than or equal to 0`, `value must be one of ...`.
+ */
+export function types(kinds: readonly JsonKind[], rules: ScalarRules = {}): z.ZodType {
+  return z.unknown().superRefine((v, ctx) => {
+    if (v === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: MISSING,
+        params: { kind: 'missing' },
+        continue: false,
+      });
+      return;
+    }
+    const have = kindsOf(v);
+    if (!kinds.some((k) => have.includes(k))) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a ${humanTypes(kinds)}`,
+        params: { kind: 'type' },
+        continue: false,
+      });
+      return;
+    }
+    if (rules.enum && !rules.enum.includes(v)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `value must be one of ${rules.enum.map(quoteJson).join(', ')}`,
+        params: { kind: 'enum' },
+        continue: false,
+      });
+    }
+    if (
+      rules.pattern !== undefined &&
+      typeof v === 'string' &&
+      !new RegExp(rules.pattern, 'u').test(v)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `'${v}' does not match pattern '${rules.pattern}'`,
+        params: { kind: 'pattern' },
+        continue: false,
+      });
+    }
+    if (typeof v === 'number') {
+      if (rules.minimum !== undefined && v < rules.minimum) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be greater than or equal to ${rules.minimum}`,
+          params: { kind: 'minimum' },
+          continue: false,
+        });
+      }
+      if (rules.maximum !== undefined && v > rules.maximum) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be less than or equal to ${rules.maximum}`,
+          params: { kind: 'maximum' },
+          continue: false,
+        });
+      }
+    }
+  });
+}
+
+/** Re-raises a nested schema's issue under `prefix` (relative to the current value). */
+function forward(
+  ctx: z.RefinementCtx,
+  issue: z.core.$ZodIssue,
+  prefix: readonly PropertyKey[],
+): void {
+  ctx.addIssue({
+    ...issue,
+    path: [...prefix, ...issue.path],
+    continue: false,
+  });
+}
+
+function isPlainMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function withoutExtensions(v: unknown): unknown {
+  if (!isPlainMap(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, val] of Object.entries(v)) if (!k.startsWith('x-')) out[k] = val;
+  return out;
+}
+
+/** A closed object: unknown keys are rejected (`additional properties 'foo' not allowed`). */
+export function strict(shape: z.ZodRawShape): z.ZodType {
+  return z.strictObject(shape);
+}
+
+/** A closed object that also admits `x-*` extension keys (schema `patternProperties: ^x-`). */
+export function strictX(shape: z.ZodRawShape): z.ZodType {
+  return z.preprocess(withoutExtensions, z.strictObject(shape));
+}
+
+/** An open object: listed keys are checked, others pass. */
+export function loose(shape: z.ZodRawShape): z.ZodType {
+  return z.looseObject(shape);
+}
+
+/** Any mapping. */
+export function anyMap(): z.ZodType {
+  return z.record(z.string(), z.unknown());
+}
+
+/**
+ * A mapping whose keys must match `pattern` (schema `patternProperties` + `additionalProperties:
+ * false`); keys that do not match are reported as additional properties, `x-*` keys pass.
+ */
+export function namedMap(pattern: string, value: z.ZodType): z.ZodType {
+  const re = new RegExp(pattern, 'u');
+  return z.record(z.string(), z.unknown()).superRefine((v, ctx) => {
+    const bad: string[] = [];
+    for (const [k, val] of Object.entries(v)) {
+      if (!re.test(k)) {
+        if (!k.startsWith('x-')) bad.push(k);
+        continue;
+      }
+      const r = value.safeParse(val);
+      if (!r.success) for (const issue of r.error.issues) forward(ctx, issue, [k]);
+    }
+    if (bad.length > 0)
+      ctx.addIssue({ code: 'unrecognized_keys', keys: bad, input: v, continue: false });
+  });
+}
+
+/** A mapping whose keys matching `pattern` are checked; other keys pass unchecked. */
+export function openMap(pattern: string, value: z.ZodType): z.ZodType {
+  const re = new RegExp(pattern, 'u');
+  return z.record(z.string(), z.unknown()).superRefine((v, ctx) => {
+    for (const [k, val] of Object.entries(v)) {
+      if (!re.test(k)) continue;
+      const r = value.safeParse(val);
+      if (!r.success) for (const issue of r.error.issues) forward(ctx, issue, [k]);
+    }
+  });
+}
+
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (isPlainMap(v)) {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'undefined';
+}
+
+/** A list whose items must all differ (schema `uniqueItems`): `items at 0 and 2 are equal`. */
+export function uniqueList(item: z.ZodType): z.ZodType {
+  return z.array(item).superRefine((v, ctx) => {
+    const seen = new Map<string, number>();
+    v.forEach((x, i) => {
+      const key = canonicalJson(x);
+      const first = seen.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `items at ${first} and ${i} are equal`,
+          params: { kind: 'unique' },
+          continue: false,
+        });
+      } else seen.set(key, i);
+    });
+  });
+}
+
+/**
+ * A value whose `type` lists `object` next to primitive kinds (`external: bool|string|object`,
+ * `networks.x: object|null`); objects are checked by `objectSchema`.
+ */
+export function mixed(kinds: readonly JsonKind[], objectSchema: z.ZodType): z.ZodType {
+  return z.unknown().superRefine((v, ctx) => {
+    if (v === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: MISSING,
+        params: { kind: 'missing' },
+        continue: false,
+      });
+      return;
+    }
+    const have = kindsOf(v);
+    if (!kinds.some((k) => have.includes(k))) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a ${humanTypes(kinds)}`,
+        params: { kind: 'type' },
+        continue: false,
+      });
+      return;
+    }
+    if (isPlainMap(v)) {
+      const r = objectSchema.safeParse(v);
+      if (!r.success) for (const issue of r.error.issues) forward(ctx, issue, []);
+    }
+  });
+}

@@ -1,0 +1,136 @@
+/**
+ * Schema validation of a raw compose tree (after interpolation, before merge) against the Compose
+ * schema (compose/schema/spec.ts), reporting every issue with compose-go's wording. Pure; it
+ * never changes the tree.
+ */
+import type { z } from 'zod';
+
+import {
+  formatPath,
+  isRawMap,
+  type PathSegment,
+  type RawMap,
+  type RawValue,
+  type TreePath,
+} from '../raw.js';
+import { MISSING } from './core.js';
+import { composeFileSchema } from './spec.js';
+
+export { composeFileSchema } from './spec.js';
+
+/** One schema (or semantic) problem: where, and compose-go's message for it. */
+export interface SchemaIssue {
+  /** Key path from the document root. */
+  readonly path: TreePath;
+  /**
+   * compose-go's rewritten message, path included, dot-joined as compose-go prints it
+   * (`services.tmpfs.volumes.0 additional properties 'foo' not allowed`).
+   */
+  readonly detail: string;
+}
+
+/** compose-go's dotted rendering of a path (`services.web.ports.0`). */
+export function dottedPath(path: TreePath): string {
+  return path.map(String).join('.');
+}
+
+/** Builds a SchemaIssue whose detail is `<dotted path> <message>` (or just the message at the root). */
+export function issueAt(path: TreePath, message: string): SchemaIssue {
+  const where = dottedPath(path);
+  return { path, detail: where === '' ? message : `${where} ${message}` };
+}
+
+function valueAt(tree: RawValue, path: TreePath): RawValue | undefined {
+  let cur: RawValue | undefined = tree;
+  for (const seg of path) {
+    if (cur === undefined || cur === null) return undefined;
+    if (typeof seg === 'number') cur = Array.isArray(cur) ? cur[seg] : undefined;
+    else cur = isRawMap(cur) && Object.hasOwn(cur, seg) ? cur[seg] : undefined;
+  }
+  return cur;
+}
+
+function toSegments(path: readonly PropertyKey[]): PathSegment[] {
+  return path.map((p) => (typeof p === 'number' ? p : String(p)));
+}
+
+function describe(tree: RawMap, issue: z.core.$ZodIssue, path: PathSegment[]): SchemaIssue {
+  const missing = (): SchemaIssue => {
+    const key = path[path.length - 1];
+    return issueAt(path.slice(0, -1), `missing property '${String(key)}'`);
+  };
+  if (issue.code === 'custom') {
+    return issue.message === MISSING ? missing() : issueAt(path, issue.message);
+  }
+  if (issue.code === 'invalid_type') {
+    if (valueAt(tree, path) === undefined && path.length > 0) return missing();
+    const want =
+      issue.expected === 'object' || issue.expected === 'record' ? 'mapping' : issue.expected;
+    return issueAt(path, `must be a ${want}`);
+  }
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => `'${k}'`).join(', ');
+    return issueAt(path, `additional properties ${keys} not allowed`);
+  }
+  return issueAt(path, issue.message.toLowerCase());
+}
+
+/** compose-go's ranking of a cause: its depth, plus one for an unknown-key error. */
+function specificity(s: SchemaIssue): number {
+  return s.path.length + (s.detail.includes('additional properties') ? 1 : 0);
+}
+
+/**
+ * compose-go reports the most specific cause of a failed `oneOf`: the deepest one, the first
+ * one among equals. Other issues are reported as they are.
+ */
+function flatten(tree: RawMap, issue: z.core.$ZodIssue, base: PathSegment[]): SchemaIssue[] {
+  const path = [...base, ...toSegments(issue.path)];
+  if (issue.code !== 'invalid_union') return [describe(tree, issue, path)];
+  let best: SchemaIssue | undefined;
+  for (const branch of issue.errors) {
+    for (const inner of branch) {
+      for (const cand of flatten(tree, inner, path)) {
+        if (best === undefined || specificity(cand) > specificity(best)) best = cand;
+      }
+    }
+  }
+  return best ? [best] : [issueAt(path, 'invalid value')];
+}
+
+function comparePaths(a: TreePath, b: TreePath): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return x - y;
+    return String(x) < String(y) ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * Validates one raw compose tree against the Compose schema (compose-go's embedded
+ * compose-spec.json, draft 2020-12): types, enums, patterns, bounds, required and unknown keys
+ * (`x-*` admitted wherever the schema allows extensions).
+ * @returns every issue, sorted by path then message; [] when the tree is valid
+ */
+export function validateSchema(tree: RawMap): SchemaIssue[] {
+  const r = composeFileSchema.safeParse(tree);
+  if (r.success) return [];
+  const out: SchemaIssue[] = [];
+  const seen = new Set<string>();
+  for (const issue of r.error.issues) {
+    for (const s of flatten(tree, issue, [])) {
+      const key = `${formatPath(s.path)}\u0000${s.detail}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(s);
+    }
+  }
+  return out.sort(
+    (a, b) =>
+      comparePaths(a.path, b.path) || (a.detail < b.detail ? -1 : a.detail > b.detail ? 1 : 0),
+  );
+}

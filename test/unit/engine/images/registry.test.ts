@@ -111,12 +111,13 @@ function fakeFetch(
   handler: Handler,
   log: Array<{ url: string; auth: string | undefined }>,
 ): typeof fetch {
-  return (async (input: string | URL | Request, init?: RequestInit) => {
+  const impl = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = new URL(input instanceof Request ? input.url : input.toString());
     const headers = (init?.headers ?? {}) as Record<string, string>;
     log.push({ url: url.href, auth: headers.authorization });
-    return handler(url, init ?? {});
-  }) as typeof fetch;
+    return Promise.resolve(handler(url, init ?? {}));
+  };
+  return impl;
 }
 
 describe('RegistryClient (fake transport)', () => {

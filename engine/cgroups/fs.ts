@@ -141,6 +141,22 @@ async function unlinkPlainFiles(dir: string): Promise<boolean> {
   return true;
 }
 
+/**
+ * Runs `create` again (up to `attempts` times) when it failed because a directory vanished
+ * (ENOENT): a concurrent remove() of a sibling may rmdir a shared empty parent between our mkdir
+ * of the parent and of the child.
+ */
+export async function retryIfParentVanished<T>(create: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await create();
+    } catch (e) {
+      const vanished = e instanceof TscError && errnoOf(e.cause) === 'ENOENT';
+      if (!vanished || i >= attempts) throw e;
+    }
+  }
+}
+
 /** Removes empty ancestor cgroups of a removed one, bottom-up, stopping below `root`. */
 export async function rmdirEmptyAncestors(
   root: string,

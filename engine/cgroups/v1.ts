@@ -16,6 +16,7 @@ import {
   readControl,
   readControlIfExists,
   resolveDevicePaths,
+  retryIfParentVanished,
   rmdirCgroup,
   rmdirEmptyAncestors,
   writeControl,
@@ -276,14 +277,15 @@ export class V1Manager implements CgroupManager {
     let created = false;
     try {
       for (const h of distinct(this.hierarchies)) {
-        let parent = h.mount;
-        for (const seg of segments) {
-          const dir = join(parent, seg);
-          const made = await mkdirCgroup(dir);
-          created = created || made;
-          await inheritCpuset(parent, dir);
-          parent = dir;
-        }
+        await retryIfParentVanished(async () => {
+          let parent = h.mount;
+          for (const seg of segments) {
+            const dir = join(parent, seg);
+            created = (await mkdirCgroup(dir)) || created;
+            await inheritCpuset(parent, dir);
+            parent = dir;
+          }
+        });
       }
       await cgroup.update(r);
     } catch (e) {

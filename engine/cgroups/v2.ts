@@ -16,6 +16,7 @@ import {
   readControl,
   readControlIfExists,
   resolveDevicePaths,
+  retryIfParentVanished,
   rmdirCgroup,
   rmdirEmptyAncestors,
   writeControl,
@@ -146,15 +147,17 @@ export class V2Manager implements CgroupManager {
   async create(name: string, r: Resources): Promise<V2Cgroup> {
     const segments = cgroupSegments(name);
     const cgroup = this.open(name);
-    let parent = this.root;
     let created = false;
     try {
-      for (const seg of segments) {
-        await this.enableControllers(parent);
-        const dir = join(parent, seg);
-        created = (await mkdirCgroup(dir)) || created;
-        parent = dir;
-      }
+      await retryIfParentVanished(async () => {
+        let parent = this.root;
+        for (const seg of segments) {
+          await this.enableControllers(parent);
+          const dir = join(parent, seg);
+          created = (await mkdirCgroup(dir)) || created;
+          parent = dir;
+        }
+      });
       await cgroup.update(r);
     } catch (e) {
       if (created && e instanceof TscError) {

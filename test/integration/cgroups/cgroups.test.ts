@@ -200,6 +200,19 @@ d('engine/cgroups on the live host', () => {
     for (const r of roots) expect(existsSync(join(r, top))).toBe(false);
   });
 
+  it('creates and removes siblings under one parent concurrently', async () => {
+    const parent = uniqueName('siblings');
+    const cycle = async (i: number) => {
+      for (let round = 0; round < 5; round++) {
+        const cg = await m.create(`${parent}/c${i}`, { pidsLimit: 10 });
+        await cg.remove();
+      }
+    };
+    await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(cycle));
+    const top = m.version === 1 ? join(CGROUP_ROOT, 'pids', parent) : join(CGROUP_ROOT, parent);
+    expect(existsSync(top)).toBe(false);
+  });
+
   it('reports growing cpu usage, memory and pids', async () => {
     const cg = await createTracked(m, uniqueName('stats'), { memory: 256 << 20 });
     const before = await cg.stats();

@@ -1,0 +1,851 @@
+/**
+ * The engine's network service: bridge networks (create/remove/inspect/list in Docker Engine API
+ * shapes), container endpoints (connect/disconnect by netns path or pid), embedded DNS records,
+ * published ports, rules, and network modes described as data for the runtime.
+ * State is plain JSON returned to the caller, who persists it; nothing here writes state files.
+ */
+import { randomBytes } from 'node:crypto';
+
+import { EngineError } from '../../base/errors.js';
+import {
+  attachEndpoint,
+  bridgeName,
+  createBridge,
+  type IpTools,
+  randomMac,
+  readHostRoutes,
+  removeBridge,
+  removeLink,
+  vethName,
+} from './bridge.js';
+import { EmbeddedDns } from './dns.js';
+import {
+  parseExtraHosts,
+  parseResolvConf,
+  readHostResolvConf,
+  renderHostname,
+  renderHosts,
+  renderResolvConf,
+  type ResolvMode,
+} from './hosts.js';
+import {
+  addressWithPrefix,
+  allocateAddress,
+  allocateSubnets,
+  type IpamConfigRequest,
+  releaseAddress,
+  type SubnetState,
+} from './ipam.js';
+import {
+  enableIpForward,
+  hasIptables,
+  type NetworkRules,
+  restoreIpForward,
+  syncRules,
+} from './iptables.js';
+import { expandPortSpec, PortProxy, type PortSpec, type PublishedPort } from './ports.js';
+
+export type { PortSpec, PublishedPort } from './ports.js';
+export type { IpamConfigRequest, SubnetState } from './ipam.js';
+
+/** Docker Engine API `NetworkCreate` body (the fields tscompose honours). */
+export interface NetworkCreateRequest {
+  /** Network name (compose `<project>_<key>`). */
+  readonly Name: string;
+  /** Only `bridge` (the default) is supported. */
+  readonly Driver?: string | undefined;
+  /** compose `internal`: no route out, no NAT, no forwarding of DNS. */
+  readonly Internal?: boolean | undefined;
+  /** compose `enable_ipv6`. */
+  readonly EnableIPv6?: boolean | undefined;
+  /** compose `ipam`. */
+  readonly IPAM?:
+    { readonly Driver?: string; readonly Config?: readonly IpamConfigRequest[] } | undefined;
+  /** compose `driver_opts` (`com.docker.network.driver.mtu`, `com.docker.network.bridge.*`). */
+  readonly Options?: Readonly<Record<string, string>> | undefined;
+  /** compose `labels`. */
+  readonly Labels?: Readonly<Record<string, string>> | undefined;
+}
+
+/** A container as `NetworkInspect.Containers[id]` shows it. */
+export interface NetworkContainer {
+  /** Container name. */
+  readonly Name: string;
+  /** Endpoint id. */
+  readonly EndpointID: string;
+  /** MAC address. */
+  readonly MacAddress: string;
+  /** `addr/len`, or ''. */
+  readonly IPv4Address: string;
+  /** `addr/len`, or ''. */
+  readonly IPv6Address: string;
+}
+
+/** Docker Engine API `NetworkInspect` response. */
+export interface NetworkInspect {
+  /** Name. */
+  readonly Name: string;
+  /** 64 hex id. */
+  readonly Id: string;
+  /** RFC 3339 creation time. */
+  readonly Created: string;
+  /** Always `local`. */
+  readonly Scope: 'local';
+  /** Always `bridge`. */
+  readonly Driver: string;
+  /** IPv6 enabled. */
+  readonly EnableIPv6: boolean;
+  /** IPAM as configured and allocated. */
+  readonly IPAM: {
+    readonly Driver: 'default';
+    readonly Options: Readonly<Record<string, string>>;
+    readonly Config: readonly {
+      readonly Subnet: string;
+      readonly Gateway: string;
+      readonly IPRange?: string;
+      readonly AuxiliaryAddresses?: Readonly<Record<string, string>>;
+    }[];
+  };
+  /** `internal`. */
+  readonly Internal: boolean;
+  /** Always false. */
+  readonly Attachable: boolean;
+  /** Always false. */
+  readonly Ingress: boolean;
+  /** Connected containers by id. */
+  readonly Containers: Readonly<Record<string, NetworkContainer>>;
+  /** driver_opts. */
+  readonly Options: Readonly<Record<string, string>>;
+  /** Labels. */
+  readonly Labels: Readonly<Record<string, string>>;
+}
+
+/** One container endpoint on a network (persisted record). */
+export interface EndpointState {
+  /** 64 hex. */
+  readonly endpointId: string;
+  /** Container id. */
+  readonly containerId: string;
+  /** Container name (without leading slash). */
+  readonly containerName: string;
+  /** Host-side veth. */
+  readonly hostIfName: string;
+  /** Interface inside the netns (`eth0`...). */
+  readonly ifName: string;
+  /** netns path used when attaching. */
+  readonly netnsPath: string;
+  /** Container-side MAC. */
+  readonly macAddress: string;
+  /** IPv4 address, or ''. */
+  readonly ipv4: string;
+  /** IPv6 address, or ''. */
+  readonly ipv6: string;
+  /** Network-scoped aliases. */
+  readonly aliases: readonly string[];
+  /** Names the embedded DNS answers for (`[name, ...aliases, shortId, hostname]`). */
+  readonly dnsNames: readonly string[];
+  /** This network carries the container's default route. */
+  readonly defaultRoute: boolean;
+}
+
+/** One network (persisted record). */
+export interface NetworkState {
+  /** What inspect returns (without Containers, computed from endpoints). */
+  readonly inspect: Omit<NetworkInspect, 'Containers'>;
+  /** Bridge device. */
+  readonly bridge: string;
+  /** MTU in bytes (0 = default). */
+  readonly mtu: number;
+  /** Allocation state, one per subnet. */
+  readonly subnets: readonly SubnetState[];
+  /** Endpoints by id. */
+  readonly endpoints: Readonly<Record<string, EndpointState>>;
+}
+
+/** Everything the manager knows; plain JSON, for the caller to persist. */
+export interface NetworkManagerState {
+  /** Networks by id. */
+  readonly networks: Readonly<Record<string, NetworkState>>;
+  /** ip_forward before we set it ('0' / '1'), or undefined when untouched. */
+  readonly savedIpForward?: string | undefined;
+}
+
+/** `connect` arguments (Docker `NetworkConnect` + `EndpointSettings` request fields). */
+export interface ConnectOptions {
+  /** Container id (64 hex). */
+  readonly containerId: string;
+  /** Container name (DNS name). */
+  readonly containerName: string;
+  /** `Config.Hostname` (also a DNS name). */
+  readonly hostname?: string | undefined;
+  /** Pid of a process in the container netns (the init between clone and go). */
+  readonly pid?: number | undefined;
+  /** Or the netns file itself. */
+  readonly netnsPath?: string | undefined;
+  /** Network-scoped aliases (compose service name + `aliases`). */
+  readonly aliases?: readonly string[] | undefined;
+  /** Static `ipv4_address`. */
+  readonly ipv4Address?: string | undefined;
+  /** Static `ipv6_address`. */
+  readonly ipv6Address?: string | undefined;
+  /** Interface name inside (`eth<N>` by default, N = number of the container's endpoints). */
+  readonly interfaceName?: string | undefined;
+  /** Install the default route through this network (default: when it is the first one). */
+  readonly defaultRoute?: boolean | undefined;
+  /** `dns` overrides: the embedded DNS forwards this container's queries there. */
+  readonly forwarders?: readonly string[] | undefined;
+}
+
+/** Docker Engine API `EndpointSettings` as connect returns and container inspect shows. */
+export interface EndpointSettings {
+  /** Network id. */
+  readonly NetworkID: string;
+  /** Endpoint id. */
+  readonly EndpointID: string;
+  /** IPv4 gateway, or ''. */
+  readonly Gateway: string;
+  /** IPv4 address, or ''. */
+  readonly IPAddress: string;
+  /** IPv4 prefix length (0 without IPv4). */
+  readonly IPPrefixLen: number;
+  /** IPv6 gateway, or ''. */
+  readonly IPv6Gateway: string;
+  /** IPv6 address, or ''. */
+  readonly GlobalIPv6Address: string;
+  /** IPv6 prefix length. */
+  readonly GlobalIPv6PrefixLen: number;
+  /** Container MAC. */
+  readonly MacAddress: string;
+  /** Aliases. */
+  readonly Aliases: readonly string[];
+  /** Names the embedded DNS answers with this endpoint's address. */
+  readonly DNSNames: readonly string[];
+  /** Interface inside the container (tscompose extension). */
+  readonly InterfaceName: string;
+}
+
+/** Options of {@link NetworkManager}. */
+export interface NetworkManagerOptions {
+  /** Previously persisted state. */
+  readonly state?: NetworkManagerState | undefined;
+  /** Use iptables (NAT, isolation, ip_forward); default: when iptables is installed. */
+  readonly iptables?: boolean | undefined;
+  /** Embedded DNS port (53). */
+  readonly dnsPort?: number | undefined;
+  /** Upstreams for the embedded DNS; default: the host resolv.conf nameservers. */
+  readonly dnsForwarders?: readonly string[] | undefined;
+  /** Extra prefixes IPAM must avoid (besides host routes, nameservers and our networks). */
+  readonly reservedPrefixes?: readonly string[] | undefined;
+  /** iproute2/util-linux executables. */
+  readonly ipTools?: IpTools | undefined;
+}
+
+/** How the runtime sets up a container's network namespace (data, reference §3.6). */
+export type NetworkModePlan =
+  /** A new netns; the engine connects it to `networks` once the init exists. */
+  | { readonly kind: 'bridge'; readonly netns: 'new' }
+  /** Share the host's netns: no CLONE_NEWNET, host hostname, hosts and resolv.conf. */
+  | { readonly kind: 'host'; readonly netns: 'host' }
+  /** A new netns with only `lo` (also `disabled`). */
+  | { readonly kind: 'none'; readonly netns: 'new' }
+  /** Join another container's netns (and reuse its hosts/resolv.conf). */
+  | {
+      readonly kind: 'container';
+      readonly netns: 'join';
+      readonly path: string;
+      readonly containerId: string;
+    };
+
+/**
+ * Maps `HostConfig.NetworkMode` to a plan: `bridge`/`default`/a network name, `host`, `none`,
+ * `disabled`, `container:<id|name|pid>` (compose rewrites `service:x` to `container:<id>`).
+ * `lookup` gives the pid of a running container. Throws TSC_ENGINE_NOT_FOUND when the target of
+ * `container:` is not running.
+ */
+export function planNetworkMode(
+  mode: string,
+  lookup: (ref: string) => { containerId: string; pid: number } | undefined,
+): NetworkModePlan {
+  if (mode === 'host') return { kind: 'host', netns: 'host' };
+  if (mode === 'none' || mode === 'disabled') return { kind: 'none', netns: 'new' };
+  if (mode.startsWith('container:')) {
+    const ref = mode.slice('container:'.length);
+    const found =
+      lookup(ref) ?? (/^\d+$/.test(ref) ? { containerId: '', pid: Number(ref) } : undefined);
+    if (!found) {
+      throw new EngineError(
+        'TSC_ENGINE_NOT_FOUND',
+        { kind: 'container', name: ref },
+        `join network of container ${ref}: not running`,
+      );
+    }
+    return {
+      kind: 'container',
+      netns: 'join',
+      path: `/proc/${found.pid}/ns/net`,
+      containerId: found.containerId,
+    };
+  }
+  return { kind: 'bridge', netns: 'new' };
+}
+
+/** What {@link NetworkManager.containerFiles} needs besides the container's endpoints. */
+export interface ContainerFilesInput {
+  /** Container id. */
+  readonly containerId: string;
+  /** `Config.Hostname`. */
+  readonly hostname: string;
+  /** `Config.Domainname`. */
+  readonly domainname?: string | undefined;
+  /** compose `extra_hosts` entries (`name:ip`, `host-gateway`). */
+  readonly extraHosts?: readonly string[] | undefined;
+  /** compose `dns`. */
+  readonly dns?: readonly string[] | undefined;
+  /** compose `dns_search`. */
+  readonly dnsSearch?: readonly string[] | undefined;
+  /** compose `dns_opt`. */
+  readonly dnsOptions?: readonly string[] | undefined;
+  /** IPv6 enabled in the container netns (default true, as on Linux). */
+  readonly ipv6?: boolean | undefined;
+  /** Host resolv.conf (default: read it as moby does). */
+  readonly hostResolvConf?: { readonly path: string; readonly content: string } | undefined;
+}
+
+const OPT_MTU = 'com.docker.network.driver.mtu';
+const OPT_NAME = 'com.docker.network.bridge.name';
+const OPT_MASQ = 'com.docker.network.bridge.enable_ip_masquerade';
+const OPT_ICC = 'com.docker.network.bridge.enable_icc';
+
+function hex64(): string {
+  return randomBytes(32).toString('hex');
+}
+
+function netError(
+  code: 'TSC_ENGINE_NOT_FOUND' | 'TSC_ENGINE_CONFLICT' | 'TSC_NETWORK',
+  name: string,
+  message: string,
+  cause?: unknown,
+): EngineError {
+  return new EngineError(
+    code,
+    { kind: 'network', name },
+    message,
+    cause === undefined ? {} : { cause },
+  );
+}
+
+/**
+ * Bridge networks of this host. One instance per engine process; not safe to share between
+ * processes (the caller holds the engine lock).
+ */
+export class NetworkManager {
+  private networks = new Map<string, NetworkState>();
+  private savedIpForward: string | undefined;
+  private readonly dns: EmbeddedDns;
+  private readonly proxy = new PortProxy();
+  private readonly useIptables: boolean;
+  private readonly published = new Map<string, { networkId: string; ports: PublishedPort[] }>();
+
+  constructor(private readonly options: NetworkManagerOptions = {}) {
+    for (const [id, n] of Object.entries(options.state?.networks ?? {})) this.networks.set(id, n);
+    this.savedIpForward = options.state?.savedIpForward;
+    this.useIptables = options.iptables ?? hasIptables();
+    const forwarders =
+      options.dnsForwarders ?? parseResolvConf(readHostResolvConf().content).nameservers;
+    this.dns = new EmbeddedDns({ forwarders, port: options.dnsPort });
+  }
+
+  /** The state to persist (plain JSON). */
+  state(): NetworkManagerState {
+    return { networks: Object.fromEntries(this.networks), savedIpForward: this.savedIpForward };
+  }
+
+  /**
+   * Re-opens DNS listeners and records of restored networks (after an engine restart).
+   * Throws TSC_NETWORK when a listener cannot be bound.
+   */
+  async resume(): Promise<void> {
+    for (const n of this.networks.values()) await this.startDns(n);
+  }
+
+  /**
+   * Creates a bridge network (`NetworkCreate`). Throws TSC_ENGINE_CONFLICT when the name exists,
+   * TSC_NETWORK for IPAM or kernel failures (nothing is left behind then).
+   */
+  async create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
+    if (this.find(req.Name)) {
+      throw netError('TSC_ENGINE_CONFLICT', req.Name, `create network ${req.Name}: already exists`);
+    }
+    const driver = req.Driver ?? 'bridge';
+    if (driver !== 'bridge') {
+      throw netError(
+        'TSC_NETWORK',
+        req.Name,
+        `create network ${req.Name}: driver ${driver} is not supported`,
+      );
+    }
+    const options = req.Options ?? {};
+    const mtu = Number(options[OPT_MTU] ?? 0);
+    if (!Number.isInteger(mtu) || mtu < 0) {
+      throw netError(
+        'TSC_NETWORK',
+        req.Name,
+        `create network ${req.Name}: invalid ${OPT_MTU} ${options[OPT_MTU]}`,
+      );
+    }
+    const id = hex64();
+    const used = [
+      ...(await readHostRoutes(this.options.ipTools).catch(() => [])),
+      ...parseResolvConf(readHostResolvConf().content).nameservers.filter((n) => !n.includes(':')),
+      ...(this.options.reservedPrefixes ?? []),
+      ...[...this.networks.values()].flatMap((n) => n.subnets.map((s) => s.subnet)),
+    ];
+    const subnets = allocateSubnets({
+      configs: req.IPAM?.Config ?? [],
+      enableIPv6: req.EnableIPv6 ?? false,
+      used,
+    });
+    const bridge = options[OPT_NAME] ?? bridgeName(id);
+    const inspect: Omit<NetworkInspect, 'Containers'> = {
+      Name: req.Name,
+      Id: id,
+      Created: new Date().toISOString(),
+      Scope: 'local',
+      Driver: 'bridge',
+      EnableIPv6: req.EnableIPv6 ?? false,
+      IPAM: {
+        Driver: 'default',
+        Options: {},
+        Config: subnets.map((s) => ({
+          Subnet: s.subnet,
+          Gateway: s.gateway,
+          ...(s.ipRange !== undefined ? { IPRange: s.ipRange } : {}),
+          ...(Object.keys(s.auxAddresses).length > 0 ? { AuxiliaryAddresses: s.auxAddresses } : {}),
+        })),
+      },
+      Internal: req.Internal ?? false,
+      Attachable: false,
+      Ingress: false,
+      Options: { ...options },
+      Labels: { ...(req.Labels ?? {}) },
+    };
+    const state: NetworkState = { inspect, bridge, mtu, subnets, endpoints: {} };
+    try {
+      await createBridge(
+        {
+          name: bridge,
+          mtu,
+          addresses: subnets.map((s) => addressWithPrefix(s.gateway, s.subnet)),
+        },
+        this.options.ipTools,
+      );
+    } catch (e) {
+      throw netError('TSC_NETWORK', req.Name, `create network ${req.Name}: bridge ${bridge}`, e);
+    }
+    this.networks.set(id, state);
+    try {
+      await this.startDns(state);
+      await this.syncHost();
+    } catch (e) {
+      this.networks.delete(id);
+      await this.dns.close(id);
+      await removeBridge(bridge, this.options.ipTools).catch(() => undefined);
+      await this.syncHost().catch(() => undefined);
+      throw netError('TSC_NETWORK', req.Name, `create network ${req.Name}`, e);
+    }
+    return { Id: id, Warning: '' };
+  }
+
+  /**
+   * Removes a network (`NetworkDelete`). Throws TSC_ENGINE_NOT_FOUND, or TSC_ENGINE_CONFLICT while
+   * containers are connected (moby: "has active endpoints").
+   */
+  async remove(ref: string): Promise<void> {
+    const n = this.get(ref);
+    const name = n.inspect.Name;
+    if (Object.keys(n.endpoints).length > 0) {
+      throw netError(
+        'TSC_ENGINE_CONFLICT',
+        name,
+        `remove network ${name}: network has active endpoints`,
+      );
+    }
+    await this.dns.close(n.inspect.Id);
+    await removeBridge(n.bridge, this.options.ipTools);
+    this.networks.delete(n.inspect.Id);
+    await this.syncHost();
+  }
+
+  /** `NetworkInspect` by id, id prefix or name. Throws TSC_ENGINE_NOT_FOUND. */
+  inspect(ref: string): NetworkInspect {
+    return this.toInspect(this.get(ref));
+  }
+
+  /** `NetworkList`, sorted by name. */
+  list(): NetworkInspect[] {
+    return [...this.networks.values()]
+      .map((n) => this.toInspect(n))
+      .sort((a, b) => a.Name.localeCompare(b.Name));
+  }
+
+  /**
+   * Connects a container's netns (`NetworkConnect`): allocates addresses, creates the veth with
+   * its peer inside the netns, configures it, registers DNS names. Works before "go" and on a
+   * running container (the NIC appears live). Throws TSC_ENGINE_NOT_FOUND, TSC_ENGINE_CONFLICT
+   * when already connected, TSC_NETWORK on IPAM/kernel failures (addresses are released then).
+   */
+  async connect(ref: string, opts: ConnectOptions): Promise<EndpointSettings> {
+    const n = this.get(ref);
+    const name = n.inspect.Name;
+    if (Object.values(n.endpoints).some((e) => e.containerId === opts.containerId)) {
+      throw netError(
+        'TSC_ENGINE_CONFLICT',
+        name,
+        `connect ${opts.containerName} to network ${name}: already connected`,
+      );
+    }
+    const netnsPath =
+      opts.netnsPath ?? (opts.pid !== undefined ? `/proc/${opts.pid}/ns/net` : undefined);
+    if (netnsPath === undefined) {
+      throw netError(
+        'TSC_NETWORK',
+        name,
+        `connect ${opts.containerName} to network ${name}: no pid or netns path`,
+      );
+    }
+    const mine = this.endpointsOf(opts.containerId);
+    const ifName = opts.interfaceName ?? nextIfName(mine.map((e) => e.ifName));
+    // Allocate synchronously so concurrent connects never get the same address.
+    let subnets = [...n.subnets];
+    let ipv4 = '';
+    let ipv6 = '';
+    try {
+      subnets = subnets.map((s) => {
+        if (s.family === 4 && ipv4 === '') {
+          const r = allocateAddress(s, opts.ipv4Address);
+          ipv4 = r.address;
+          return r.state;
+        }
+        if (s.family === 6 && ipv6 === '') {
+          const r = allocateAddress(s, opts.ipv6Address);
+          ipv6 = r.address;
+          return r.state;
+        }
+        return s;
+      });
+    } catch (e) {
+      throw netError('TSC_NETWORK', name, `connect ${opts.containerName} to network ${name}`, e);
+    }
+    const endpointId = hex64();
+    const aliases = [...(opts.aliases ?? [])];
+    const dnsNames = dedupe([
+      opts.containerName,
+      ...aliases,
+      opts.containerId.slice(0, 12),
+      ...(opts.hostname ? [opts.hostname] : []),
+    ]);
+    const defaultRoute =
+      !n.inspect.Internal && (opts.defaultRoute ?? !mine.some((e) => e.defaultRoute));
+    const ep: EndpointState = {
+      endpointId,
+      containerId: opts.containerId,
+      containerName: opts.containerName,
+      hostIfName: vethName(),
+      ifName,
+      netnsPath,
+      macAddress: randomMac(),
+      ipv4,
+      ipv6,
+      aliases,
+      dnsNames,
+      defaultRoute,
+    };
+    this.networks.set(n.inspect.Id, {
+      ...n,
+      subnets,
+      endpoints: { ...n.endpoints, [endpointId]: ep },
+    });
+    const v4 = subnets.find((s) => s.family === 4);
+    const v6 = subnets.find((s) => s.family === 6);
+    try {
+      await attachEndpoint(
+        {
+          bridge: n.bridge,
+          hostIfName: ep.hostIfName,
+          ifName,
+          netnsPath,
+          macAddress: ep.macAddress,
+          mtu: n.mtu,
+          addresses: [
+            ...(v4 && ipv4 ? [addressWithPrefix(ipv4, v4.subnet)] : []),
+            ...(v6 && ipv6 ? [addressWithPrefix(ipv6, v6.subnet)] : []),
+          ],
+          gateways: defaultRoute ? [...(v4 ? [v4.gateway] : []), ...(v6 ? [v6.gateway] : [])] : [],
+        },
+        this.options.ipTools,
+      );
+    } catch (e) {
+      this.dropEndpoint(n.inspect.Id, endpointId);
+      throw netError('TSC_NETWORK', name, `connect ${opts.containerName} to network ${name}`, e);
+    }
+    this.dns.register(n.inspect.Id, endpointId, {
+      names: dnsNames,
+      ipv4: ipv4 || undefined,
+      ipv6: ipv6 || undefined,
+      forwarders: opts.forwarders,
+    });
+    return this.toSettings(this.get(n.inspect.Id), ep);
+  }
+
+  /**
+   * Disconnects a container (`NetworkDisconnect`): deletes the host veth (the NIC vanishes from the
+   * netns), releases addresses, drops DNS records. A gone netns/veth (crashed container) is fine.
+   * Throws TSC_ENGINE_NOT_FOUND when the network or the endpoint does not exist.
+   */
+  async disconnect(ref: string, containerId: string): Promise<void> {
+    const n = this.get(ref);
+    const ep = Object.values(n.endpoints).find((e) => e.containerId === containerId);
+    if (!ep) {
+      throw new EngineError(
+        'TSC_ENGINE_NOT_FOUND',
+        { kind: 'container', name: containerId },
+        `disconnect ${containerId} from network ${n.inspect.Name}: not connected`,
+      );
+    }
+    this.dns.unregister(n.inspect.Id, ep.endpointId);
+    await removeLink(ep.hostIfName, this.options.ipTools);
+    this.dropEndpoint(n.inspect.Id, ep.endpointId);
+  }
+
+  /** `EndpointSettings` of every network a container is on, by network name. */
+  containerNetworks(containerId: string): Record<string, EndpointSettings> {
+    const out: Record<string, EndpointSettings> = {};
+    for (const n of this.networks.values()) {
+      for (const ep of Object.values(n.endpoints)) {
+        if (ep.containerId === containerId) out[n.inspect.Name] = this.toSettings(n, ep);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Publishes ports of a container through the userland proxy, towards its address on `network`
+   * (default: the network carrying its default route), and DNAT rules when iptables is used.
+   * Returns what was bound (random host ports resolved). Throws TSC_NETWORK.
+   */
+  async publish(
+    containerId: string,
+    specs: readonly PortSpec[],
+    network?: string,
+  ): Promise<PublishedPort[]> {
+    const target = this.targetEndpoint(containerId, network);
+    if (!target) {
+      throw new EngineError(
+        'TSC_ENGINE_NOT_FOUND',
+        { kind: 'container', name: containerId },
+        `publish ports of ${containerId}: not connected to a network`,
+      );
+    }
+    const bindings = specs.flatMap((s) => expandPortSpec(s, false));
+    const ports = await this.proxy.publish(containerId, bindings, target.ep.ipv4);
+    const prev = this.published.get(containerId)?.ports ?? [];
+    this.published.set(containerId, { networkId: target.networkId, ports: [...prev, ...ports] });
+    await this.syncHost();
+    return ports;
+  }
+
+  /** Closes a container's published ports. */
+  async unpublish(containerId: string): Promise<void> {
+    await this.proxy.unpublish(containerId);
+    if (this.published.delete(containerId)) await this.syncHost();
+  }
+
+  /** Unpublishes and disconnects a container from every network (stop, or a crashed one). */
+  async releaseContainer(containerId: string): Promise<void> {
+    await this.unpublish(containerId);
+    for (const n of [...this.networks.values()]) {
+      if (Object.values(n.endpoints).some((e) => e.containerId === containerId)) {
+        await this.disconnect(n.inspect.Id, containerId);
+      }
+    }
+  }
+
+  /**
+   * Renders a connected container's /etc/hostname, /etc/hosts and /etc/resolv.conf (nameserver =
+   * the embedded DNS on the gateway of its default-route network; `host-gateway` = that gateway).
+   */
+  containerFiles(input: ContainerFilesInput): {
+    hostname: string;
+    hosts: string;
+    resolvConf: string;
+  } {
+    const eps = this.endpointsOf(input.containerId);
+    const primary = eps.find((e) => e.defaultRoute) ?? eps[0];
+    const primaryNet = primary ? this.networkOf(primary.endpointId) : undefined;
+    const gateway = primaryNet?.subnets.find((s) => s.family === 4)?.gateway ?? '';
+    const addresses = eps.flatMap((e) => [e.ipv4, e.ipv6].filter((a) => a !== ''));
+    const hosts = renderHosts({
+      hostname: input.hostname,
+      domainname: input.domainname ?? '',
+      addresses,
+      extraHosts: parseExtraHosts(input.extraHosts ?? [], gateway),
+      ipv6: input.ipv6 ?? true,
+    });
+    const host = input.hostResolvConf ?? readHostResolvConf();
+    const mode: ResolvMode = gateway ? { kind: 'internal', address: gateway } : { kind: 'host' };
+    const resolv = renderResolvConf({
+      hostPath: host.path,
+      hostContent: host.content,
+      mode,
+      dns: input.dns,
+      dnsSearch: input.dnsSearch,
+      dnsOptions: input.dnsOptions,
+    });
+    return { hostname: renderHostname(input.hostname), hosts, resolvConf: resolv.content };
+  }
+
+  /** Stops DNS listeners and port proxies (networks stay; call at engine shutdown). */
+  async close(): Promise<void> {
+    await this.proxy.closeAll();
+    await this.dns.closeAll();
+  }
+
+  private async startDns(n: NetworkState): Promise<void> {
+    const gw = n.subnets.find((s) => s.family === 4)?.gateway;
+    if (!gw) return;
+    await this.dns.listen(
+      { id: n.inspect.Id, name: n.inspect.Name, internal: n.inspect.Internal },
+      gw,
+    );
+    for (const ep of Object.values(n.endpoints)) {
+      this.dns.register(n.inspect.Id, ep.endpointId, {
+        names: ep.dnsNames,
+        ipv4: ep.ipv4 || undefined,
+        ipv6: ep.ipv6 || undefined,
+      });
+    }
+  }
+
+  /** Rules and ip_forward for the current networks; all removed with the last network. */
+  private async syncHost(): Promise<void> {
+    if (!this.useIptables) return;
+    const rules: NetworkRules[] = [...this.networks.values()].map((n) => ({
+      bridge: n.bridge,
+      subnets: n.subnets.filter((s) => s.family === 4).map((s) => s.subnet),
+      internal: n.inspect.Internal,
+      masquerade: (n.inspect.Options[OPT_MASQ] ?? 'true') !== 'false',
+      icc: (n.inspect.Options[OPT_ICC] ?? 'true') !== 'false',
+      ports: [...this.published.values()]
+        .filter((p) => p.networkId === n.inspect.Id)
+        .flatMap((p) => p.ports)
+        .filter((p) => !p.hostIp.includes(':') && !p.containerIp.includes(':'))
+        .filter((p) => !p.hostIp.startsWith('127.'))
+        .map((p) => ({ ...p })),
+    }));
+    await syncRules(rules);
+    const nat = rules.some((r) => !r.internal);
+    if (nat && this.savedIpForward === undefined) this.savedIpForward = enableIpForward();
+    if (!nat && this.savedIpForward !== undefined) {
+      restoreIpForward(this.savedIpForward);
+      this.savedIpForward = undefined;
+    }
+  }
+
+  private targetEndpoint(
+    containerId: string,
+    network?: string,
+  ): { networkId: string; ep: EndpointState } | undefined {
+    const candidates = network !== undefined ? [this.get(network)] : [...this.networks.values()];
+    let fallback: { networkId: string; ep: EndpointState } | undefined;
+    for (const n of candidates) {
+      for (const ep of Object.values(n.endpoints)) {
+        if (ep.containerId !== containerId || ep.ipv4 === '') continue;
+        if (ep.defaultRoute || network !== undefined) return { networkId: n.inspect.Id, ep };
+        fallback ??= { networkId: n.inspect.Id, ep };
+      }
+    }
+    return fallback;
+  }
+
+  private dropEndpoint(networkId: string, endpointId: string): void {
+    const n = this.networks.get(networkId);
+    const ep = n?.endpoints[endpointId];
+    if (!n || !ep) return;
+    const subnets = n.subnets.map((s) => {
+      const addr = s.family === 4 ? ep.ipv4 : ep.ipv6;
+      return addr ? releaseAddress(s, addr) : s;
+    });
+    const endpoints = { ...n.endpoints };
+    delete endpoints[endpointId];
+    this.networks.set(networkId, { ...n, subnets, endpoints });
+  }
+
+  private endpointsOf(containerId: string): EndpointState[] {
+    return [...this.networks.values()].flatMap((n) =>
+      Object.values(n.endpoints).filter((e) => e.containerId === containerId),
+    );
+  }
+
+  private networkOf(endpointId: string): NetworkState | undefined {
+    return [...this.networks.values()].find((n) => n.endpoints[endpointId] !== undefined);
+  }
+
+  private find(ref: string): NetworkState | undefined {
+    const all = [...this.networks.values()];
+    return (
+      all.find((n) => n.inspect.Id === ref) ??
+      all.find((n) => n.inspect.Name === ref) ??
+      (ref.length >= 3 ? all.find((n) => n.inspect.Id.startsWith(ref)) : undefined)
+    );
+  }
+
+  private get(ref: string): NetworkState {
+    const n = this.find(ref);
+    if (!n) throw netError('TSC_ENGINE_NOT_FOUND', ref, `network ${ref} not found`);
+    return n;
+  }
+
+  private toInspect(n: NetworkState): NetworkInspect {
+    const containers: Record<string, NetworkContainer> = {};
+    const v4 = n.subnets.find((s) => s.family === 4);
+    const v6 = n.subnets.find((s) => s.family === 6);
+    for (const ep of Object.values(n.endpoints)) {
+      containers[ep.containerId] = {
+        Name: ep.containerName,
+        EndpointID: ep.endpointId,
+        MacAddress: ep.macAddress,
+        IPv4Address: ep.ipv4 && v4 ? addressWithPrefix(ep.ipv4, v4.subnet) : '',
+        IPv6Address: ep.ipv6 && v6 ? addressWithPrefix(ep.ipv6, v6.subnet) : '',
+      };
+    }
+    return { ...n.inspect, Containers: containers };
+  }
+
+  private toSettings(n: NetworkState, ep: EndpointState): EndpointSettings {
+    const v4 = n.subnets.find((s) => s.family === 4);
+    const v6 = n.subnets.find((s) => s.family === 6);
+    const bits = (s: SubnetState | undefined): number => Number(s?.subnet.split('/')[1] ?? 0);
+    return {
+      NetworkID: n.inspect.Id,
+      EndpointID: ep.endpointId,
+      Gateway: v4 && ep.ipv4 ? v4.gateway : '',
+      IPAddress: ep.ipv4,
+      IPPrefixLen: ep.ipv4 ? bits(v4) : 0,
+      IPv6Gateway: v6 && ep.ipv6 ? v6.gateway : '',
+      GlobalIPv6Address: ep.ipv6,
+      GlobalIPv6PrefixLen: ep.ipv6 ? bits(v6) : 0,
+      MacAddress: ep.macAddress,
+      Aliases: ep.aliases,
+      DNSNames: ep.dnsNames,
+      InterfaceName: ep.ifName,
+    };
+  }
+}
+
+function nextIfName(taken: readonly string[]): string {
+  for (let i = 0; ; i++) if (!taken.includes(`eth${i}`)) return `eth${i}`;
+}
+
+function dedupe(names: readonly string[]): string[] {
+  return [...new Set(names.filter((x) => x !== ''))];
+}

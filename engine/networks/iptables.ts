@@ -1,0 +1,203 @@
+/**
+ * Outbound NAT, network isolation and DNAT for published ports in chains of our own
+ * (TSCOMPOSE-*), jumped to from the built-in chains; ip_forward while a NAT network exists.
+ * Never changes policies or rules it did not create. Rules are rendered by a pure function and
+ * applied in one `iptables-restore --noflush`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+
+import { TscError } from '../../base/errors.js';
+
+/** Our chains: table, chain, and the built-in chain (with match) that jumps to it. */
+export const OUR_CHAINS = [
+  { table: 'nat', chain: 'TSCOMPOSE-POSTROUTING', from: 'POSTROUTING', match: '' },
+  {
+    table: 'nat',
+    chain: 'TSCOMPOSE-DNAT',
+    from: 'PREROUTING',
+    match: '-m addrtype --dst-type LOCAL ',
+  },
+  {
+    table: 'nat',
+    chain: 'TSCOMPOSE-DNAT',
+    from: 'OUTPUT',
+    match: '! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL ',
+  },
+  { table: 'filter', chain: 'TSCOMPOSE-FORWARD', from: 'FORWARD', match: '' },
+] as const;
+
+/** What the rules need to know about one network. */
+export interface NetworkRules {
+  /** Bridge device. */
+  readonly bridge: string;
+  /** IPv4 subnets (CIDR). */
+  readonly subnets: readonly string[];
+  /** `internal: true`: no traffic leaves or enters the bridge from elsewhere. */
+  readonly internal: boolean;
+  /** MASQUERADE outbound (`com.docker.network.bridge.enable_ip_masquerade`, default true). */
+  readonly masquerade: boolean;
+  /** Inter-container traffic on the bridge (`com.docker.network.bridge.enable_icc`, default true). */
+  readonly icc: boolean;
+  /** Published ports to DNAT to containers on this bridge. */
+  readonly ports: readonly DnatRule[];
+}
+
+/** One DNAT of a host port to a container port. */
+export interface DnatRule {
+  /** `tcp` or `udp`. */
+  readonly protocol: 'tcp' | 'udp';
+  /** Host IPv4 address bound, or '' / '0.0.0.0' for any. */
+  readonly hostIp: string;
+  /** Host port. */
+  readonly hostPort: number;
+  /** Container IPv4 address. */
+  readonly containerIp: string;
+  /** Container port. */
+  readonly containerPort: number;
+}
+
+/**
+ * The `iptables-restore --noflush` input that (re)writes our chains for these networks (declaring
+ * a chain flushes it). Mirrors moby's iptabler for a bridge with userland proxy on (reference
+ * §3.4): MASQUERADE of the subnet leaving by another device, isolation between networks, internal
+ * networks closed, RELATED/ESTABLISHED back in, DNAT + ACCEPT per published port.
+ * `jumps` lists the jump rules to insert (those missing from the built-in chains).
+ */
+export function renderRules(
+  networks: readonly NetworkRules[],
+  jumps: readonly (typeof OUR_CHAINS)[number][] = [],
+): string {
+  const nat: string[] = [];
+  const dnat: string[] = [];
+  const fwd: string[] = [];
+  for (const n of networks) {
+    fwd.push(`-A TSCOMPOSE-FORWARD -i ${n.bridge} -o ${n.bridge} -j ${n.icc ? 'ACCEPT' : 'DROP'}`);
+  }
+  for (const a of networks) {
+    for (const b of networks) {
+      if (a !== b) fwd.push(`-A TSCOMPOSE-FORWARD -i ${a.bridge} -o ${b.bridge} -j DROP`);
+    }
+  }
+  for (const n of networks) {
+    if (n.internal) {
+      fwd.push(`-A TSCOMPOSE-FORWARD -i ${n.bridge} ! -o ${n.bridge} -j DROP`);
+      fwd.push(`-A TSCOMPOSE-FORWARD -o ${n.bridge} ! -i ${n.bridge} -j DROP`);
+      continue;
+    }
+    for (const p of n.ports) {
+      fwd.push(
+        `-A TSCOMPOSE-FORWARD -d ${p.containerIp}/32 ! -i ${n.bridge} -o ${n.bridge} -p ${p.protocol} -m ${p.protocol} --dport ${p.containerPort} -j ACCEPT`,
+      );
+      const dst = p.hostIp && p.hostIp !== '0.0.0.0' ? `-d ${p.hostIp}/32 ` : '';
+      dnat.push(
+        `-A TSCOMPOSE-DNAT ${dst}! -i ${n.bridge} -p ${p.protocol} -m ${p.protocol} --dport ${p.hostPort} -j DNAT --to-destination ${p.containerIp}:${p.containerPort}`,
+      );
+    }
+    fwd.push(
+      `-A TSCOMPOSE-FORWARD -o ${n.bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+    );
+    fwd.push(`-A TSCOMPOSE-FORWARD -i ${n.bridge} ! -o ${n.bridge} -j ACCEPT`);
+    if (n.masquerade) {
+      for (const s of n.subnets) {
+        nat.push(`-A TSCOMPOSE-POSTROUTING -s ${s} ! -o ${n.bridge} -j MASQUERADE`);
+      }
+    }
+  }
+  const jumpLines = (table: string): string[] =>
+    jumps.filter((j) => j.table === table).map((j) => `-I ${j.from} 1 ${j.match}-j ${j.chain}`);
+  return [
+    '*nat',
+    ':TSCOMPOSE-POSTROUTING - [0:0]',
+    ':TSCOMPOSE-DNAT - [0:0]',
+    ...nat,
+    ...dnat,
+    ...jumpLines('nat'),
+    'COMMIT',
+    '*filter',
+    ':TSCOMPOSE-FORWARD - [0:0]',
+    ...fwd,
+    ...jumpLines('filter'),
+    'COMMIT',
+    '',
+  ].join('\n');
+}
+
+/** The `iptables-restore --noflush` input that removes our jumps and chains. */
+export function renderRemoval(present: readonly (typeof OUR_CHAINS)[number][]): string {
+  const lines = (table: string): string[] => [
+    ...present.filter((j) => j.table === table).map((j) => `-D ${j.from} ${j.match}-j ${j.chain}`),
+    ...[...new Set(OUR_CHAINS.filter((c) => c.table === table).map((c) => c.chain))].flatMap(
+      (c) => [`-F ${c}`, `-X ${c}`],
+    ),
+  ];
+  return ['*nat', ...lines('nat'), 'COMMIT', '*filter', ...lines('filter'), 'COMMIT', ''].join(
+    '\n',
+  );
+}
+
+/** True when `iptables`, `iptables-save` and `iptables-restore` can be run. */
+export function hasIptables(): boolean {
+  const r = spawnSync('iptables-save', ['--version'], { stdio: 'ignore' });
+  const s = spawnSync('iptables-restore', ['--version'], { stdio: 'ignore' });
+  return r.status === 0 && s.status === 0;
+}
+
+async function run(file: string, args: readonly string[], input = ''): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', (e) =>
+      reject(new TscError('TSC_NETWORK', `run ${file}: ${e.message}`, { cause: e })),
+    );
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(out)
+        : reject(new TscError('TSC_NETWORK', `${file}: ${err.trim() || `exit ${String(code)}`}`)),
+    );
+    child.stdin.end(input);
+  });
+}
+
+/** Which of our jump rules the built-in chains hold now (from one `iptables-save`). */
+async function presentJumps(): Promise<(typeof OUR_CHAINS)[number][]> {
+  const save = await run('iptables-save', []);
+  const lines = new Set(save.split('\n').map((l) => l.trim()));
+  return OUR_CHAINS.filter((j) => lines.has(`-A ${j.from} ${j.match}-j ${j.chain}`));
+}
+
+/**
+ * Makes our chains match `networks` (creating chains and jumps when first needed), or removes
+ * every chain and jump of ours when `networks` is empty. Throws TSC_NETWORK from iptables.
+ */
+export async function syncRules(networks: readonly NetworkRules[]): Promise<void> {
+  const present = await presentJumps();
+  if (networks.length === 0) {
+    const save = await run('iptables-save', []);
+    if (!save.includes('TSCOMPOSE-')) return;
+    await run('iptables-restore', ['--noflush'], renderRemoval(present));
+    return;
+  }
+  const missing = OUR_CHAINS.filter((j) => !present.includes(j));
+  await run('iptables-restore', ['--noflush'], renderRules(networks, missing));
+}
+
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+
+/**
+ * Sets net.ipv4.ip_forward to 1 and returns the previous value ('0' or '1'), so the caller can put
+ * it back with {@link restoreIpForward} when the last NAT network goes.
+ */
+export function enableIpForward(): string {
+  const before = readFileSync(IP_FORWARD, 'utf8').trim();
+  if (before !== '1') writeFileSync(IP_FORWARD, '1\n');
+  return before;
+}
+
+/** Writes back the value {@link enableIpForward} returned. */
+export function restoreIpForward(previous: string): void {
+  writeFileSync(IP_FORWARD, `${previous}\n`);
+}

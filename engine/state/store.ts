@@ -1,0 +1,179 @@
+/**
+ * The engine's records on disk under the data root (`/var/lib/tscompose` by default): one JSON file
+ * per resource, `<root>/<kind>/<key>/<file>`, written atomically (temp + fsync + rename + dir fsync).
+ * Owns only the file format and its crash safety; what a record means belongs to its service.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants as fsc, promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+
+import { EngineError } from '../../base/errors.js';
+import { KeyedLock } from './lock.js';
+
+/** Default data root, as dockerd's `/var/lib/docker`. */
+export const DEFAULT_DATA_ROOT = '/var/lib/tscompose';
+
+/** Marker in the names of temp files; {@link writeFileAtomic} leftovers carry it. */
+export const TEMP_MARKER = '.tmp-';
+
+/** Resource keys are path components: no separators, no dot-names, no temp marker. */
+const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/**
+ * Writes `data` to `path` so that a reader sees either the old or the new content, never a part:
+ * write `<path>.tmp-<random>`, fsync it, rename over `path`, fsync the directory (rename(2),
+ * fsync(2)). `mode` defaults to 0600. Throws the fs error (the temp file is removed on failure).
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o600,
+): Promise<void> {
+  const dir = join(path, '..');
+  const tmp = `${path}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
+  const fh = await fsp.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, mode);
+  try {
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.rename(tmp, path);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+  const dh = await fsp.open(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}
+
+/** One collection of records, `<root>/<kind>/<key>/<file>`; see {@link StateStore.collection}. */
+export class RecordCollection<T> {
+  private readonly lock = new KeyedLock();
+
+  constructor(
+    /** `<root>/<kind>`. */
+    readonly dir: string,
+    /** The record's file name inside each key's directory (`record.json`). */
+    readonly file: string,
+  ) {}
+
+  /** The directory of one resource (`<root>/<kind>/<key>`); throws TSC_ENGINE_INVALID on a bad key. */
+  pathOf(key: string): string {
+    if (!KEY_RE.test(key) || key.includes(TEMP_MARKER)) {
+      throw new EngineError(
+        'TSC_ENGINE_INVALID',
+        { kind: 'record', name: key },
+        `invalid record key ${JSON.stringify(key)}`,
+      );
+    }
+    return join(this.dir, key);
+  }
+
+  /** Runs `fn` holding this key's lock (operations on one resource are serialised). */
+  withLock<R>(key: string, fn: () => Promise<R> | R): Promise<R> {
+    return this.lock.run(key, fn);
+  }
+
+  /** Writes the record atomically, creating its directory (mode 0700). */
+  async put(key: string, value: T): Promise<void> {
+    const dir = this.pathOf(key);
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(join(dir, this.file), `${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /**
+   * Reads a record, or undefined when it does not exist. A record file that does not parse (which
+   * atomic writes never produce) throws TSC_ENGINE_STATE naming the file.
+   */
+  async get(key: string): Promise<T | undefined> {
+    const path = join(this.pathOf(key), this.file);
+    let text: string;
+    try {
+      text = await fsp.readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new EngineError(
+        'TSC_ENGINE_STATE',
+        { kind: 'record', name: key },
+        `read record ${path}: invalid JSON`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  /** Removes the resource's whole directory (record and anything beside it). Missing is fine. */
+  async remove(key: string): Promise<void> {
+    await fsp.rm(this.pathOf(key), { recursive: true, force: true });
+  }
+
+  /**
+   * Every key with a record, sorted. Leftover temp files of interrupted writes are deleted on the
+   * way; directories without a record file (a create that crashed before its first write) are skipped.
+   */
+  async keys(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await fsp.readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const keys: string[] = [];
+    for (const name of names.sort()) {
+      if (!KEY_RE.test(name)) continue;
+      const dir = join(this.dir, name);
+      let entries: string[];
+      try {
+        entries = await fsp.readdir(dir);
+      } catch {
+        continue;
+      }
+      for (const e of entries) {
+        if (e.startsWith(`${this.file}${TEMP_MARKER}`)) await fsp.rm(join(dir, e), { force: true });
+      }
+      if (entries.includes(this.file)) keys.push(name);
+    }
+    return keys;
+  }
+
+  /** Every record, in key order. */
+  async list(): Promise<Array<{ key: string; value: T }>> {
+    const out: Array<{ key: string; value: T }> = [];
+    for (const key of await this.keys()) {
+      const value = await this.get(key);
+      if (value !== undefined) out.push({ key, value });
+    }
+    return out;
+  }
+}
+
+/** The data root and its record collections. */
+export class StateStore {
+  constructor(
+    /** The data root (absolute). */
+    readonly root: string,
+  ) {}
+
+  /** Creates the data root (mode 0711, like dockerd's) if missing. */
+  async init(): Promise<void> {
+    await fsp.mkdir(this.root, { recursive: true, mode: 0o711 });
+  }
+
+  /** A typed collection `<root>/<kind>`, records in `<key>/<file>` (default `record.json`). */
+  collection<T>(kind: string, file = 'record.json'): RecordCollection<T> {
+    return new RecordCollection<T>(join(this.root, kind), file);
+  }
+}

@@ -12,6 +12,7 @@ import {
   isScalar,
   isSeq,
   Scalar,
+  visit,
   type Document,
   type Node as YamlNode,
   type Pair,
@@ -44,10 +45,15 @@ export interface ParsedFile {
 }
 
 /**
- * At most this many nodes may be produced by expanding aliases in one file; beyond it the file is
- * rejected as an alias bomb (go-yaml: "document contains excessive aliasing").
+ * go-yaml v3's alias-bomb guard (`decode.go` allowedAliasRatio): once more than 100 nodes came
+ * from aliases and more than 1000 were decoded, the share of alias-produced nodes may be at most
+ * 99% up to 400,000 nodes, falling linearly to 10% at 4,000,000.
  */
-export const MAX_ALIAS_EXPANSION = 200_000;
+export function allowedAliasRatio(decoded: number): number {
+  if (decoded <= 400_000) return 0.99;
+  if (decoded >= 4_000_000) return 0.1;
+  return 0.99 - (0.89 * (decoded - 400_000)) / 3_600_000;
+}
 
 const MERGE_KEY = '<<';
 
@@ -81,10 +87,10 @@ export function parseComposeYaml(text: string, file: string): ParsedFile {
   for (const doc of list) {
     const err = doc.errors[0];
     if (err) {
-      const pos = err.linePos?.[0];
+      const pos = lineCounter.linePos(err.pos[0]);
       throw parseError(
         file,
-        pos ? { line: pos.line, col: pos.col } : undefined,
+        { line: pos.line, col: pos.col },
         [],
         `yaml: ${firstLine(err.message)}`,
       );
@@ -119,7 +125,10 @@ function parseError(
 }
 
 class Converter {
-  private expanded = 0;
+  private decoded = 0;
+  private fromAliases = 0;
+  /** Alias -> the node it names (the latest anchor of that name before it, in document order). */
+  private readonly targets = new Map<Alias, YamlNode>();
   private readonly active = new Map<YamlNode, TreePath>();
 
   constructor(
@@ -129,7 +138,19 @@ class Converter {
     private readonly positions: Map<string, SourcePosition>,
     private readonly resets: TreePath[],
     private readonly overrides: TreePath[],
-  ) {}
+  ) {
+    // yaml's Alias.resolve walks the whole document on each call; index anchors once instead.
+    const anchors = new Map<string, YamlNode>();
+    visit(doc, {
+      Alias: (_key, alias) => {
+        const target = anchors.get(alias.source);
+        if (target) this.targets.set(alias, target);
+      },
+      Node: (_key, node) => {
+        if (node.anchor) anchors.set(node.anchor, node);
+      },
+    });
+  }
 
   /** The document's top-level map, or undefined for an empty document. */
   document(): RawMap | undefined {
@@ -153,9 +174,14 @@ class Converter {
   }
 
   private record(path: TreePath, node: YamlNode | null | undefined, viaAlias: boolean): void {
+    this.decoded++;
     if (viaAlias) {
-      this.expanded++;
-      if (this.expanded > MAX_ALIAS_EXPANSION) {
+      this.fromAliases++;
+      if (
+        this.fromAliases > 100 &&
+        this.decoded > 1000 &&
+        this.fromAliases / this.decoded > allowedAliasRatio(this.decoded)
+      ) {
         throw parseError(
           this.file,
           this.pos(node),
@@ -189,8 +215,12 @@ class Converter {
     }
   }
 
-  private alias(alias: Alias, path: TreePath): RawValue {
-    const target = alias.resolve(this.doc);
+  /**
+   * Expands an alias at `path`. For a merge-key source (`inMerge`), `path` is the mapping that holds
+   * `<<`, and a cycle is reported the way compose-go words it.
+   */
+  private alias(alias: Alias, path: TreePath, inMerge = false): RawValue {
+    const target = this.targets.get(alias);
     if (!target) {
       throw parseError(
         this.file,
@@ -201,11 +231,13 @@ class Converter {
     }
     const ancestorPath = this.active.get(target);
     if (ancestorPath !== undefined) {
+      const from = inMerge ? [...path, path[path.length - 1] ?? ''] : path;
+      const to = inMerge ? path : ancestorPath;
       throw parseError(
         this.file,
         this.pos(alias),
         path,
-        `cycle detected: node at path ${formatPath(path)} references node at path ${formatPath(ancestorPath)}`,
+        `cycle detected: node at path ${formatPath(from)} references node at path ${formatPath(to)}`,
       );
     }
     const p = this.pos(alias);
@@ -270,16 +302,18 @@ class Converter {
         path,
         'yaml: map merge requires map or sequence of maps as the value',
       );
-    const resolved = isAlias(valueNode) ? valueNode.resolve(this.doc) : valueNode;
+    const resolved = isAlias(valueNode) ? this.targets.get(valueNode) : valueNode;
     if (isSeq(resolved)) {
       return resolved.items.map((item) => {
-        const v = this.node(item as YamlNode, path, true);
+        const v = isAlias(item)
+          ? this.alias(item, path, true)
+          : this.node(item as YamlNode, path, true);
         if (!isRawMap(v)) throw fail();
         return v;
       });
     }
     const v = isAlias(valueNode)
-      ? this.alias(valueNode, [...path, MERGE_KEY])
+      ? this.alias(valueNode, path, true)
       : this.node(valueNode, path, true);
     if (!isRawMap(v)) throw fail();
     return [v];
@@ -293,7 +327,7 @@ class Converter {
       throw parseError(this.file, this.pos(keyNode), path, `non-string key ${where}: ${String(v)}`);
     }
     if (isAlias(keyNode)) {
-      const target = keyNode.resolve(this.doc);
+      const target = this.targets.get(keyNode);
       if (isScalar(target)) return this.key(target, path);
     }
     throw parseError(this.file, this.pos(keyNode), path, `non-string key ${where}`);

@@ -7,6 +7,7 @@ import {
   substitute,
   type InterpolationWarning,
 } from '../../../compose/interpolate';
+import { parseDotenv } from '../../../compose/dotenv';
 import { parseComposeYaml } from '../../../compose/parse';
 import type { RawMap } from '../../../compose/raw';
 
@@ -232,5 +233,30 @@ describe('compose/interpolate: tree', () => {
       const cmd = ((out['services'] as RawMap)['joiner'] as RawMap)['command'] as string[];
       expect(cmd[2]).toBe('echo "joined=$JOINED prefixed=$PREFIXED"');
     });
+  });
+});
+
+describe('case 002: .env with inline comments feeds interpolation', () => {
+  const dir = join(CASES, '002-dotenv-inline-comment-in-interpolation');
+  it('interpolates ports and labels from the project .env', () => {
+    const env = parseDotenv(readFileSync(join(dir, '.env'), 'utf8'), '.env', () => undefined);
+    const parsed = parseComposeYaml(
+      readFileSync(join(dir, 'compose.yaml'), 'utf8'),
+      'compose.yaml',
+    );
+    const warnings: InterpolationWarning[] = [];
+    const out = interpolateTree(
+      parsed,
+      (n) => env.get(n),
+      (w) => warnings.push(w),
+    );
+    const web = (out['services'] as RawMap)['web'] as RawMap;
+    expect(web['ports']).toEqual(['18080:80']);
+    expect(web['labels']).toEqual({
+      'example.release': 'rel-7#not-a-comment',
+      'example.owner': 'Team Blue',
+    });
+    expect(web['environment']).toBeUndefined();
+    expect(warnings).toEqual([]);
   });
 });

@@ -43,6 +43,14 @@ export const V1_CONTROLLERS = [
 /** Files the kernel may lack without it being an error (no swap accounting): skipped. */
 const OPTIONAL_V1_FILES = new Set(['memory.memsw.limit_in_bytes']);
 
+/**
+ * Files written instead when the kernel lacks the usual one: with blk-mq only BFQ offers a
+ * proportional weight (runc fs/blkio.go picks `blkio.bfq.weight` when `blkio.weight` is absent).
+ */
+const V1_FALLBACK_FILES: Readonly<Record<string, string>> = {
+  'blkio.weight': 'blkio.bfq.weight',
+};
+
 /** A controller's hierarchy: where it is mounted, resolved through co-mount symlinks. */
 export interface V1Hierarchy {
   /** The controller name (`memory`). */
@@ -127,8 +135,15 @@ export class V1Cgroup implements Cgroup {
     );
     for (const [i, [, file, value]] of writes.entries()) {
       const dir = dirs[i] as string;
-      if (OPTIONAL_V1_FILES.has(file) && !(await exists(join(dir, file)))) continue;
-      await writeControl(dir, file, value);
+      let target = file;
+      if (OPTIONAL_V1_FILES.has(file) || V1_FALLBACK_FILES[file] !== undefined) {
+        if (!(await exists(join(dir, file)))) {
+          const fallback = V1_FALLBACK_FILES[file];
+          if (fallback === undefined) continue;
+          target = fallback;
+        }
+      }
+      await writeControl(dir, target, value);
     }
   }
 

@@ -51,6 +51,13 @@ export class V2Cgroup implements Cgroup {
     const writes = resourceWrites(2, await resolveDevicePaths(r));
     for (const [, file, value] of writes) {
       if (OPTIONAL_V2_FILES.has(file) && !(await exists(join(this.dir, file)))) continue;
+      if (file === 'io.weight' && r.blkioWeight !== undefined) {
+        // BFQ takes the v1 range as is (runc fs2/io.go prefers io.bfq.weight when present)
+        if (await exists(join(this.dir, 'io.bfq.weight'))) {
+          await writeControl(this.dir, 'io.bfq.weight', String(r.blkioWeight));
+          continue;
+        }
+      }
       await writeControl(this.dir, file, value);
     }
   }

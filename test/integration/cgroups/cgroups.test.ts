@@ -3,7 +3,7 @@
 // the freezer stops tasks, stats grow, OOM kills are counted, remove leaves nothing behind.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TscError } from '../../../base/errors';
 import { CGROUP_ROOT, createCgroupManager } from '../../../engine/cgroups/index';
@@ -125,6 +125,32 @@ d('engine/cgroups on the live host', () => {
       expect(readKernel(m, name, 'cpu', 'cpu.weight')).toBe('59');
     }
     expect(readKernel(m, name, 'pids', 'pids.max')).toBe('50');
+  });
+
+  it('resolves a block device path and throttles it, and sets the io weight', async () => {
+    const disk = readdirSync('/sys/block').find((b) => existsSync(`/dev/${b}`));
+    if (disk === undefined) throw new Error('no block device with a node in /dev');
+    const majMin = readFileSync(`/sys/block/${disk}/dev`, 'utf8').trim();
+    const name = uniqueName('blkio');
+    await createTracked(m, name, {
+      blkioWeight: 300,
+      blkioDeviceReadBps: [{ path: `/dev/${disk}`, rate: 1048576 }],
+      blkioDeviceWriteIOps: [{ path: majMin, rate: 50 }],
+    });
+    if (m.version === 1) {
+      expect(readKernel(m, name, 'blkio', 'blkio.throttle.read_bps_device')).toBe(
+        `${majMin} 1048576`,
+      );
+      expect(readKernel(m, name, 'blkio', 'blkio.throttle.write_iops_device')).toBe(`${majMin} 50`);
+      const weightFile = existsSync(kernelFile(m, name, 'blkio', 'blkio.weight'))
+        ? 'blkio.weight'
+        : 'blkio.bfq.weight';
+      expect(readKernel(m, name, 'blkio', weightFile)).toMatch(/^(default )?300$/m);
+    } else {
+      expect(readKernel(m, name, 'io', 'io.max')).toContain(
+        `${majMin} rbps=1048576 wbps=max riops=max wiops=50`,
+      );
+    }
   });
 
   it('raises memory and swap together, whichever order the kernel needs', async () => {

@@ -106,6 +106,14 @@ describe('v1 manager on a fake cgroupfs', () => {
     expect(read('cpuset/tsc-test-pin', 'cpuset.cpus')).toBe('1');
   });
 
+  it('writes blkio.bfq.weight when the kernel has no blkio.weight (blk-mq)', async () => {
+    fakeLeaf('tsc-test-bfq', false);
+    rmSync(join(root, 'blkio/tsc-test-bfq/blkio.weight'));
+    writeFileSync(join(root, 'blkio/tsc-test-bfq/blkio.bfq.weight'), '');
+    await createCgroupManager({ root, version: 1 }).create('tsc-test-bfq', { blkioWeight: 700 });
+    expect(read('blkio/tsc-test-bfq', 'blkio.bfq.weight')).toBe('700');
+  });
+
   it('skips memsw without swap accounting', async () => {
     fakeLeaf('tsc-test-noswap', false);
     await createCgroupManager({ root, version: 1 }).create('tsc-test-noswap', {

@@ -97,6 +97,13 @@ describe('v2 manager on a fake cgroupfs', () => {
     expect(read('', 'cgroup.subtree_control')).toBe('+rdma');
   });
 
+  it('prefers io.bfq.weight with the raw weight when present', async () => {
+    fakeCgroup('tsc-test-bfq', [...LEAF_FILES, 'io.bfq.weight']);
+    await createCgroupManager({ root, version: 2 }).create('tsc-test-bfq', { blkioWeight: 700 });
+    expect(read('tsc-test-bfq', 'io.bfq.weight')).toBe('700');
+    expect(read('tsc-test-bfq', 'io.weight')).toBe('');
+  });
+
   it('skips memory.swap.max when the kernel has no swap accounting', async () => {
     fakeCgroup(
       'tsc-test-noswap',

@@ -1,0 +1,108 @@
+/**
+ * The exit record the shim writes atomically when the init has been reaped (`exit.json`, see
+ * docs/native.md): decode it and wait for it. Reads files only; never signals anything.
+ */
+import { readFileSync } from 'node:fs';
+import { EngineError } from '../../base/errors.js';
+
+/** What the shim recorded when the container's init ended. */
+export interface ExitRecord {
+  /** Exit status, or 128+signal when killed (SIGKILL -> 137), or 125/126/127 for setup failures. */
+  readonly exitCode: number;
+  /** The terminating signal number, 0 when the init exited normally. */
+  readonly signal: number;
+  /** True when the cgroup's oom_kill counter rose while the container ran. */
+  readonly oomKilled: boolean;
+  /** RFC3339Nano UTC time the shim reaped the init. */
+  readonly finishedAt: string;
+  /** The init's pid (host view). */
+  readonly pid: number;
+}
+
+/**
+ * Parses the exit record JSON.
+ * @throws EngineError TSC_ENGINE_STATE when the text is not an exit record
+ */
+export function parseExitRecord(text: string): ExitRecord {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new EngineError(
+      'TSC_ENGINE_STATE',
+      { kind: 'container', name: '' },
+      'read exit record: invalid json',
+      { cause: e },
+    );
+  }
+  const r = v as Record<string, unknown>;
+  if (
+    typeof r.exitCode !== 'number' ||
+    typeof r.signal !== 'number' ||
+    typeof r.oomKilled !== 'boolean' ||
+    typeof r.finishedAt !== 'string' ||
+    typeof r.pid !== 'number'
+  ) {
+    throw new EngineError(
+      'TSC_ENGINE_STATE',
+      { kind: 'container', name: '' },
+      'read exit record: missing fields',
+    );
+  }
+  return {
+    exitCode: r.exitCode,
+    signal: r.signal,
+    oomKilled: r.oomKilled,
+    finishedAt: r.finishedAt,
+    pid: r.pid,
+  };
+}
+
+/** The exit record at `path`, or undefined while the container runs. */
+export function readExitRecord(path: string): ExitRecord | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return parseExitRecord(text);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Poll interval while waiting for the exit record, in ms. */
+const POLL_MS = 20;
+
+/**
+ * Waits until the exit record exists. Resolves undefined after `timeoutMs` (negative = forever).
+ * @throws EngineError TSC_ENGINE_STATE when the shim is gone without writing a record
+ */
+export async function waitForExit(
+  c: { readonly exitPath: string; readonly shimPid: number; readonly id: string },
+  timeoutMs = -1,
+): Promise<ExitRecord | undefined> {
+  const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
+  for (;;) {
+    const rec = readExitRecord(c.exitPath);
+    if (rec) return rec;
+    if (!isAlive(c.shimPid)) {
+      const last = readExitRecord(c.exitPath);
+      if (last) return last;
+      throw new EngineError(
+        'TSC_ENGINE_STATE',
+        { kind: 'container', name: c.id },
+        `wait for container ${c.id}: shim ${c.shimPid} exited without an exit record`,
+      );
+    }
+    if (Date.now() >= deadline) return undefined;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}

@@ -221,35 +221,31 @@ export function interpolateTree(
 type PathSegmentList = (string | number)[];
 
 /** Which cast a path pattern gets; `*` matches any one segment (a map key or a list index). */
-type Cast = 'int' | 'float' | 'bool' | 'int-or-string' | 'bool-or-string';
+type Cast = 'int' | 'float' | 'bool';
 
+/** compose-go `loader/interpolate.go` interpolateTypeCastMapping, for paths under a service. */
 const SERVICE_CASTS: readonly (readonly [string, Cast])[] = [
-  ['blkio_config.weight', 'int'],
-  ['blkio_config.weight_device.*.weight', 'int'],
   ['cpu_count', 'int'],
   ['cpu_percent', 'float'],
   ['cpu_period', 'int'],
   ['cpu_quota', 'int'],
   ['cpu_rt_period', 'int'],
   ['cpu_rt_runtime', 'int'],
-  ['cpu_shares', 'int'],
   ['cpus', 'float'],
+  ['cpu_shares', 'int'],
+  ['init', 'bool'],
+  ['depends_on.*.required', 'bool'],
+  ['depends_on.*.restart', 'bool'],
   ['deploy.replicas', 'int'],
   ['deploy.update_config.parallelism', 'int'],
   ['deploy.update_config.max_failure_ratio', 'float'],
   ['deploy.rollback_config.parallelism', 'int'],
   ['deploy.rollback_config.max_failure_ratio', 'float'],
   ['deploy.restart_policy.max_attempts', 'int'],
-  ['deploy.resources.limits.cpus', 'float'],
-  ['deploy.resources.limits.pids', 'int'],
-  ['deploy.resources.reservations.cpus', 'float'],
-  ['deploy.resources.reservations.devices.*.count', 'int-or-string'],
   ['deploy.placement.max_replicas_per_node', 'int'],
-  ['gpus.*.count', 'int-or-string'],
+  ['env_file.*.required', 'bool'],
   ['healthcheck.retries', 'int'],
   ['healthcheck.disable', 'bool'],
-  ['init', 'bool'],
-  ['mem_swappiness', 'int'],
   ['oom_kill_disable', 'bool'],
   ['oom_score_adj', 'int'],
   ['pids_limit', 'int'],
@@ -263,34 +259,20 @@ const SERVICE_CASTS: readonly (readonly [string, Cast])[] = [
   ['ulimits.*.hard', 'int'],
   ['ulimits.*.soft', 'int'],
   ['volumes.*.read_only', 'bool'],
-  ['volumes.*.bind.create_host_path', 'bool'],
   ['volumes.*.volume.nocopy', 'bool'],
-  ['volumes.*.tmpfs.size', 'int-or-string'],
   ['volumes.*.tmpfs.mode', 'int'],
-  ['build.privileged', 'bool'],
-  ['build.no_cache', 'bool'],
-  ['build.pull', 'bool'],
-  ['depends_on.*.required', 'bool'],
-  ['depends_on.*.restart', 'bool'],
-  ['env_file.*.required', 'bool'],
-  ['secrets.*.mode', 'int'],
-  ['configs.*.mode', 'int'],
-  ['networks.*.priority', 'int'],
-  ['networks.*.gw_priority', 'int'],
-  ['develop.watch.*.initial_sync', 'bool'],
 ];
 
 const TOP_CASTS: readonly (readonly [string, Cast])[] = [
   ...SERVICE_CASTS.map(([p, c]) => [`services.*.${p}`, c] as const),
-  ['networks.*.external', 'bool-or-string'],
+  ['networks.*.external', 'bool'],
   ['networks.*.internal', 'bool'],
   ['networks.*.attachable', 'bool'],
   ['networks.*.enable_ipv4', 'bool'],
   ['networks.*.enable_ipv6', 'bool'],
-  ['volumes.*.external', 'bool-or-string'],
-  ['secrets.*.external', 'bool-or-string'],
-  ['configs.*.external', 'bool-or-string'],
-  ['include.*.required', 'bool'],
+  ['volumes.*.external', 'bool'],
+  ['secrets.*.external', 'bool'],
+  ['configs.*.external', 'bool'],
 ];
 
 const CASTS: ReadonlyMap<string, Cast> = new Map(TOP_CASTS.map(([p, c]) => [p, c]));
@@ -329,10 +311,8 @@ export function castInterpolated(value: string, path: TreePath, at: ComposeLocat
       `failed to cast to expected type: ${JSON.stringify(value)} is not ${what}`,
     );
   switch (cast) {
-    case 'int':
-    case 'int-or-string': {
-      if (/^[-+]?\d+$/.test(value.trim())) return Number.parseInt(value.trim(), 10);
-      if (cast === 'int-or-string') return value;
+    case 'int': {
+      if (/^[-+]?\d+$/.test(value)) return Number.parseInt(value, 10);
       throw fail('an integer');
     }
     case 'float': {
@@ -340,12 +320,10 @@ export function castInterpolated(value: string, path: TreePath, at: ComposeLocat
       if (t !== '' && Number.isFinite(Number(t))) return Number(t);
       throw fail('a number');
     }
-    case 'bool':
-    case 'bool-or-string': {
+    case 'bool': {
       const t = value.toLowerCase();
       if (TRUE_WORDS.has(t)) return true;
       if (FALSE_WORDS.has(t)) return false;
-      if (cast === 'bool-or-string') return value;
       throw fail('a boolean');
     }
   }

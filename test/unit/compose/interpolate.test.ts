@@ -127,6 +127,7 @@ describe('compose/interpolate: tree', () => {
         web: {
           image: 'x:${N}',
           deploy: { replicas: '${N}', resources: { limits: { cpus: '${C}' } } },
+          cpus: '${C}',
           read_only: '${B}',
           privileged: '${Y}',
           ports: [{ target: '${N}', published: '${N}' }],
@@ -143,7 +144,8 @@ describe('compose/interpolate: tree', () => {
       services: {
         web: {
           image: 'x:3',
-          deploy: { replicas: 3, resources: { limits: { cpus: 0.5 } } },
+          deploy: { replicas: 3, resources: { limits: { cpus: '0.5' } } },
+          cpus: 0.5,
           read_only: true,
           privileged: true,
           ports: [{ target: 3, published: '3' }],

@@ -15,6 +15,8 @@ export interface ContainerRef {
   readonly replica: number;
   /** Engine container name (`<project>-<service>-<n>` or container_name). */
   readonly name: string;
+  /** Engine id, for containers that exist already (observed); API calls prefer it to the name. */
+  readonly id?: string | undefined;
 }
 
 /** A `depends_on` condition a wait node enforces. */

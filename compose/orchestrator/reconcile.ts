@@ -125,7 +125,7 @@ function selectServices(project: Project, o: UpOptions): Set<string> {
 }
 
 function ref(c: ObservedContainer): ContainerRef {
-  return { service: c.service, replica: c.number, name: c.name };
+  return { service: c.service, replica: c.number, name: c.name, id: c.id };
 }
 
 /** Seconds from stop_grace_period (Go duration), or undefined. */

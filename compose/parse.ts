@@ -252,11 +252,11 @@ class Converter {
     for (const pair of pairs) {
       const keyNode = pair.key as YamlNode | null;
       const valueNode = pair.value as YamlNode | null;
-      const key = this.key(keyNode, path);
-      if (key === MERGE_KEY && isScalar(keyNode) && keyNode.type === Scalar.PLAIN) {
+      if (isMergeKey(keyNode)) {
         merged.push(...this.mergeSources(valueNode, path));
         continue;
       }
+      const key = this.key(keyNode, path);
       const keyLine = this.pos(keyNode)?.line ?? 0;
       const first = seen.get(key);
       if (first !== undefined) {
@@ -335,6 +335,13 @@ class Converter {
 }
 
 const CORE_TAG = 'tag:yaml.org,2002:';
+
+/** A `<<` merge key: plain, or explicitly tagged `!!merge` (go-yaml `isMerge`). */
+function isMergeKey(node: YamlNode | null): boolean {
+  if (!isScalar(node) || node.source !== MERGE_KEY) return false;
+  if (node.tag === undefined) return node.type === Scalar.PLAIN;
+  return node.tag === `${CORE_TAG}merge` || node.tag === '!!merge' || node.tag === '!';
+}
 
 /** The value of a scalar: plain scalars with go-yaml v3 rules, quoted and block ones as strings. */
 function scalarValue(node: Scalar): RawScalar {

@@ -176,6 +176,15 @@ describe('compose/parse: structure', () => {
     expect((s['c'] as RawMap)['environment']).not.toBe((t['x-base'] as RawMap)['environment']);
   });
 
+  it('treats `!!merge <<` as a merge key and a quoted "<<" as a plain key', () => {
+    const t = parseComposeYaml(
+      'x-a: &a {k: 1}\nb:\n  !!merge <<: *a\n  j: 2\nc:\n  "<<": 3\n',
+      'c.yaml',
+    ).tree;
+    expect(t['b']).toEqual({ k: 1, j: 2 });
+    expect(t['c']).toEqual({ '<<': 3 });
+  });
+
   it('collects !reset (removed from the tree) and !override (kept) paths', () => {
     const p = parseComposeYaml(
       'services:\n  web:\n    ports: !reset []\n    command: !reset\n    environment: !override\n      A: "1"\n    image: !override 0440\n',

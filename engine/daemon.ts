@@ -136,7 +136,7 @@ export async function startDaemon(
       },
     });
   } catch (err) {
-    await fsp.rm(config.pidFile, { force: true });
+    if (other !== process.pid) await fsp.rm(config.pidFile, { force: true });
     throw err;
   }
   log(`engine ${process.pid} listening on ${config.socket}, data root ${config.dataRoot}`);

@@ -201,3 +201,30 @@ describe('compose/extends', () => {
     expect(loads.map((f) => dirname(f) === join(LOADER, 'testdata/extends'))).toEqual([true]);
   });
 });
+
+describe('compose/extends: corpus chains with !override', () => {
+  it('TestOverrideMiddle: !override in the middle file drops the base values', () => {
+    const tree = loadFile(join(LOADER, 'inline.TestOverrideMiddle/compose.yaml'));
+    expect(svc(tree, 'test')).toEqual({
+      image: 'test',
+      volumes: ['/bar:/bar', '/zot:/zot'],
+      networks: ['zot'],
+    });
+  });
+
+  it('TestLoadExtendsDependsOn: depends_on !override replaces the inherited list', () => {
+    const tree = loadFile(join(LOADER, 'inline.TestLoadExtendsDependsOn.yaml'));
+    expect(svc(tree, 'service_b')).toEqual({ image: 'a', depends_on: ['service_a'] });
+  });
+
+  it('TestOverrideSelfExtends: chained same-file extends merge depends_on', () => {
+    const tree = loadFile(join(LOADER, 'inline.TestOverrideSelfExtends.yaml'));
+    const main = svc(tree, 'main');
+    expect(main['image']).toBe('nginx');
+    expect(main['ports']).toEqual(['8090:80']);
+    expect(main['depends_on']).toEqual({
+      depend_two: { condition: 'service_started', required: true },
+      depend_base: { condition: 'service_started', required: true },
+    });
+  });
+});

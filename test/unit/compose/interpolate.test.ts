@@ -262,3 +262,50 @@ describe('case 002: .env with inline comments feeds interpolation', () => {
     expect(warnings).toEqual([]);
   });
 });
+
+describe('corpus TestLoadWithInterpolationCastFull (raw level)', () => {
+  it('casts interpolated values at the typed paths only', () => {
+    const meta = JSON.parse(
+      readFileSync(join(CORPUS, 'expected/model/interp-cast-types.json'), 'utf8'),
+    ) as { file: string; env: Record<string, string> };
+    const parsed = parseComposeYaml(readFileSync(join(CORPUS, meta.file), 'utf8'), meta.file);
+    const out = interpolateTree(parsed, lookupOf(meta.env), () => {});
+    const web = (out['services'] as RawMap)['web'] as RawMap;
+    expect(web['healthcheck']).toEqual({ retries: 555, disable: true });
+    expect(web['deploy']).toEqual({
+      replicas: 555,
+      update_config: { parallelism: 555, max_failure_ratio: 3.14 },
+      rollback_config: { parallelism: 555, max_failure_ratio: 3.14 },
+      restart_policy: { max_attempts: 555 },
+      placement: { max_replicas_per_node: 555 },
+    });
+    expect(web['ports']).toEqual([
+      '555',
+      '34567',
+      { target: 555, published: '555', 'x-foo-bar': true },
+    ]);
+    expect(web['ulimits']).toEqual({ nproc: 555, nofile: { hard: 555, soft: 555 } });
+    expect(web['configs']).toEqual([{ source: 'appconfig', mode: '555' }]);
+    expect([web['privileged'], web['read_only'], web['stdin_open'], web['tty']]).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect([web['shm_size'], web['stop_grace_period']]).toEqual(['2gb', '60s']);
+    expect(web['volumes']).toEqual([
+      {
+        source: 'data',
+        type: 'volume',
+        target: '/data',
+        read_only: true,
+        volume: { nocopy: true },
+      },
+    ]);
+    expect(out['networks']).toEqual({
+      front: { external: true, internal: true, attachable: true },
+      back: null,
+    });
+    expect((out['volumes'] as RawMap)['data']).toEqual({ external: true });
+  });
+});

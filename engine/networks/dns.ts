@@ -14,6 +14,8 @@ import { formatAddress, parseAddress } from './ipam.js';
 
 /** One endpoint's DNS names on one network (moby `buildEndpointDNSNames`). */
 export interface DnsRecord {
+  /** The container (an asker's networks are all networks holding a record of its container). */
+  readonly containerId?: string | undefined;
   /** Names, lowercase compared: container name, aliases, service name, short id, hostname. */
   readonly names: readonly string[];
   /** IPv4 address on this network, if any. */
@@ -48,10 +50,21 @@ export type LocalAnswer =
   /** Unknown here: forward (or NXDOMAIN when forwarding is off). */
   | { readonly kind: 'unknown' };
 
-/** Networks the querying container is on: those where one of its records has `sourceIp`. */
+/**
+ * Networks the querying container is on: those holding a record with `sourceIp`, and every other
+ * network holding a record of the same container (moby resolves across all the sandbox's networks).
+ */
 export function networksOf(networks: readonly DnsNetwork[], sourceIp: string): DnsNetwork[] {
+  const records = networks.flatMap((n) => [...n.records.values()]);
+  const own = records.filter((r) => r.ipv4 === sourceIp || r.ipv6 === sourceIp);
+  const ids = new Set(own.flatMap((r) => (r.containerId === undefined ? [] : [r.containerId])));
   return networks.filter((n) =>
-    [...n.records.values()].some((r) => r.ipv4 === sourceIp || r.ipv6 === sourceIp),
+    [...n.records.values()].some(
+      (r) =>
+        r.ipv4 === sourceIp ||
+        r.ipv6 === sourceIp ||
+        (r.containerId !== undefined && ids.has(r.containerId)),
+    ),
   );
 }
 

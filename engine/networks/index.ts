@@ -146,6 +146,8 @@ export interface EndpointState {
   readonly dnsNames: readonly string[];
   /** This network carries the container's default route. */
   readonly defaultRoute: boolean;
+  /** Upstreams for this container's queries (`dns` overrides); empty = the engine's. */
+  readonly forwarders: readonly string[];
 }
 
 /** One network (persisted record). */
@@ -559,6 +561,7 @@ export class NetworkManager {
       aliases,
       dnsNames,
       defaultRoute,
+      forwarders: [...(opts.forwarders ?? [])],
     };
     this.networks.set(n.inspect.Id, {
       ...n,
@@ -589,10 +592,11 @@ export class NetworkManager {
       throw netError('TSC_NETWORK', name, `connect ${opts.containerName} to network ${name}`, e);
     }
     this.dns.register(n.inspect.Id, endpointId, {
+      containerId: opts.containerId,
       names: dnsNames,
       ipv4: ipv4 || undefined,
       ipv6: ipv6 || undefined,
-      forwarders: opts.forwarders,
+      forwarders: ep.forwarders.length > 0 ? ep.forwarders : undefined,
     });
     return this.toSettings(this.get(n.inspect.Id), ep);
   }
@@ -719,9 +723,11 @@ export class NetworkManager {
     );
     for (const ep of Object.values(n.endpoints)) {
       this.dns.register(n.inspect.Id, ep.endpointId, {
+        containerId: ep.containerId,
         names: ep.dnsNames,
         ipv4: ep.ipv4 || undefined,
         ipv6: ep.ipv6 || undefined,
+        forwarders: ep.forwarders.length > 0 ? ep.forwarders : undefined,
       });
     }
   }

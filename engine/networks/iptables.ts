@@ -145,11 +145,11 @@ export function hasIptables(): boolean {
 
 async function run(file: string, args: readonly string[], input = ''): Promise<string> {
   return new Promise<string>((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { stdio: [input === '' ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('error', (e) =>
       reject(new TscError('TSC_NETWORK', `run ${file}: ${e.message}`, { cause: e })),
     );
@@ -158,7 +158,10 @@ async function run(file: string, args: readonly string[], input = ''): Promise<s
         ? resolve(out)
         : reject(new TscError('TSC_NETWORK', `${file}: ${err.trim() || `exit ${String(code)}`}`)),
     );
-    child.stdin.end(input);
+    if (child.stdin) {
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(input);
+    }
   });
 }
 

@@ -228,3 +228,15 @@ describe('compose/extends: corpus chains with !override', () => {
     });
   });
 });
+
+describe('compose/extends: corpus TestParseYAMLFilesMergeOverride', () => {
+  it('!override reached through a YAML merge key applies to the copy too', () => {
+    const tree = loadFile(join(LOADER, 'inline.TestParseYAMLFilesMergeOverride.yaml'));
+    const configs = [{ source: 'credentials', target: '/literally-anywhere-else' }];
+    expect(svc(tree, 'x')).toEqual({ configs });
+    expect(svc(tree, 'y')).toEqual({ configs });
+    expect(svc(tree, 'base')).toEqual({
+      configs: [{ source: 'credentials', target: '/credentials/file1' }],
+    });
+  });
+});

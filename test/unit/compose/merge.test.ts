@@ -116,3 +116,26 @@ describe('compose/merge: rules', () => {
     expect(JSON.stringify(base)).toBe(before);
   });
 });
+
+describe('compose/merge: corpus multi-file resets', () => {
+  const parseFile = (rel: string, text?: string) =>
+    parseComposeYaml(text ?? readFileSync(join(CORPUS, 'loader/loader', rel), 'utf8'), rel);
+
+  it('Test_LoadWithReset: !reset on build and on one environment key', () => {
+    const base = parseFile('inline.Test_LoadWithReset.base.yaml');
+    const override = parseFile('inline.Test_LoadWithReset.override.yaml');
+    expect(mergeTrees(base.tree, override.tree, override)).toEqual({
+      name: 'test',
+      services: { foo: { image: 'foo', environment: [] } },
+    });
+  });
+
+  it('TestResetRemove: !reset removes a whole network', () => {
+    const base = parseFile('inline.TestResetRemove.base.yaml');
+    const override = parseFile('inline.TestResetRemove.override.yaml');
+    expect(mergeTrees(base.tree, override.tree, override)).toEqual({
+      name: 'test-reset',
+      networks: {},
+    });
+  });
+});

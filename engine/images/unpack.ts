@@ -40,6 +40,8 @@ export interface ApplyResult {
   readonly bytes: number;
   /** Entries skipped, with the reason (`dev/sda: device nodes not allowed`). */
   readonly skipped: readonly string[];
+  /** Directories made opaque (relative to the root, '' for the root itself), sorted. */
+  readonly opaqueDirs: readonly string[];
 }
 
 function unpackError(detail: string, cause?: unknown): TscError {
@@ -158,6 +160,7 @@ export async function applyLayer(
   const allowDevices = options.allowDevices ?? process.getuid?.() === 0;
   const skipped: string[] = [];
   const dirTimes: Array<[string, Date]> = [];
+  const opaqueDirs: string[] = [];
   let entries = 0;
   let bytes = 0;
   await fsp.mkdir(root, { recursive: true });
@@ -183,6 +186,7 @@ export async function applyLayer(
       await drain(body);
       if (base === WHITEOUT_OPAQUE) {
         await options.hostOps.setxattr(parent, OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
+        opaqueDirs.push(path.relative(root, parent));
       } else if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) {
         skipped.push(`${parts.join('/')}: aufs metadata`);
         return;
@@ -317,7 +321,7 @@ export async function applyLayer(
     throw unpackError('read tar', e);
   }
   for (const [dir, time] of dirTimes.reverse()) await fsp.utimes(dir, time, time);
-  return { entries, bytes, skipped };
+  return { entries, bytes, skipped, opaqueDirs: opaqueDirs.sort() };
 }
 
 /** A pass-through that hashes (sha256) and counts what flows. */

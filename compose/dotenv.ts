@@ -28,7 +28,7 @@ function isKeyChar(c: string): boolean {
  * Parses an env file with compose-go's dotenv rules (compose-go `dotenv/parser.go`):
  * - `KEY=value`, `KEY: value`, `export KEY=value`; blanks around the key and value are trimmed;
  *   keys may hold letters, digits, `_ . - [ ]`; a leading UTF-8 BOM is skipped;
- * - `#` starts a comment at the start of a line, or in an unquoted value after a blank;
+ * - `#` starts a comment at the start of a line, or in an unquoted value after a space (` #`);
  * - single quotes are literal (only `\'` is unescaped) and may span lines;
  * - double quotes may span lines and unescape `\n \r \t \a \b \f \v \\ \" \$` and octal `\0nnn`;
  * - unquoted and double-quoted values expand `$VAR`/`${VAR...}` (full template syntax), looking
@@ -159,8 +159,8 @@ class Scanner {
       let end = src.indexOf('\n', this.pos);
       if (end < 0) end = src.length;
       let raw = src.slice(this.pos, end);
-      const comment = /(^|[ \t\v\f\r])#/.exec(raw);
-      if (comment) raw = raw.slice(0, comment.index);
+      const comment = raw.indexOf(' #');
+      if (comment >= 0) raw = raw.slice(0, comment);
       raw = raw.replace(/\s+$/u, '');
       this.advance(end);
       return this.expand(raw, resolve, line);

@@ -102,6 +102,14 @@ describe('compose/dotenv: corpus fixtures', () => {
 });
 
 describe('compose/dotenv: behaviour', () => {
+  it('cuts unquoted inline comments only at " #"', () => {
+    expect(Object.fromEntries(parseDotenv('A=#x\nB=a\t#b\nC=c #d\n', 'x.env'))).toEqual({
+      A: '#x',
+      B: 'a\t#b',
+      C: 'c',
+    });
+  });
+
   it('keeps file order', () => {
     expect([...parseDotenv('B=1\nA=2\nC=3\n', 'x.env').keys()]).toEqual(['B', 'A', 'C']);
   });

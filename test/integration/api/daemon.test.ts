@@ -149,9 +149,9 @@ d('engine daemon with real clients', () => {
 
   it('streams events to dockerode and answers docker system events --since --until', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
-    const stream = (await docker.getEvents({
+    const stream = await docker.getEvents({
       filters: { type: ['volume'] },
-    }));
+    });
     const got = new Promise<Array<{ Action: string; Actor: { ID: string } }>>((resolve) => {
       const seen: Array<{ Action: string; Actor: { ID: string } }> = [];
       let buf = '';
@@ -214,6 +214,37 @@ d('engine daemon with real clients', () => {
     }
     expect(mountedAt(path)).toBe(false);
     await cli('volume', 'rm', 'tsc-test-tmpfs');
+  });
+});
+
+d('engine daemon graceful stop', () => {
+  it('ends open event streams and removes its socket and pid file on close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsc-test-engclose-'));
+    try {
+      const socket = join(dir, 'e.sock');
+      const pidfile = join(dir, 'e.pid');
+      const daemon = await startDaemon(
+        resolveConfig({ 'data-root': join(dir, 'data'), socket, pidfile }),
+        { log: () => undefined },
+      );
+      const stream = (await new Docker({
+        socketPath: socket,
+      }).getEvents()) as NodeJS.ReadableStream;
+      const ended = new Promise<void>((resolve) => {
+        stream.on('end', resolve);
+        stream.on('error', () => resolve());
+        stream.on('close', resolve);
+      });
+      expect(daemon.events.listeners).toBe(1);
+      await daemon.close();
+      await ended;
+      // the server side unsubscribes once it sees the connection close (a leak would hang here)
+      while (daemon.events.listeners > 0) await new Promise((r) => setImmediate(r));
+      expect(existsSync(socket)).toBe(false);
+      expect(existsSync(pidfile)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeLaunchSpec } from '../../native/index.js';
-import type { LaunchedContainer } from './launch.js';
+import { hostCapabilities, type LaunchedContainer } from './launch.js';
 import { MSG, spawnShim } from './shim-client.js';
 import { toSetupError } from './setup-error.js';
 import { buildExecSpec } from './spec.js';
@@ -64,7 +64,6 @@ export function cgroupProcsOf(pid: number, root = '/sys/fs/cgroup'): string[] {
 
 /** Starts an exec; stdio of the returned child are pipes. */
 export function startExec(c: LaunchedContainer, opts: ExecOptions): ExecProcess {
-  const lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
   const user = opts.user !== undefined ? resolveUser(c.spec.rootfs, opts.user) : undefined;
   const spec = buildExecSpec(
     c.spec,
@@ -78,7 +77,7 @@ export function startExec(c: LaunchedContainer, opts: ExecOptions): ExecProcess 
       privileged: opts.privileged,
     },
     opts.cgroupProcs ?? cgroupProcsOf(c.initPid),
-    lastCap,
+    hostCapabilities(),
   );
   const shim = spawnShim('exec', encodeLaunchSpec(spec), c.id, ['pipe', 'pipe', 'pipe']);
   const started = (async (): Promise<void> => {

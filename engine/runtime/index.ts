@@ -15,6 +15,7 @@ export {
   createLaunchSpec,
   DEFAULT_INIT_BINARY,
   gatherHostFacts,
+  hostCapabilities,
   launch,
   type LaunchedContainer,
   type LaunchOptions,

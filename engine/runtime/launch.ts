@@ -37,6 +37,16 @@ export interface LaunchOptions {
 /** Debian's static tini, bound in as /sbin/docker-init for `init: true`. */
 export const DEFAULT_INIT_BINARY = '/usr/bin/tini-static';
 
+/** The capability numbers in this process's bounding set (/proc/self/status CapBnd). */
+export function hostCapabilities(): number[] {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const hex = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0';
+  const bits = BigInt(`0x${hex}`);
+  const out: number[] = [];
+  for (let c = 0; c < 64; c++) if (bits & (1n << BigInt(c))) out.push(c);
+  return out;
+}
+
 /** Reads the host facts {@link buildLaunchSpec} needs. */
 export function gatherHostFacts(
   config: RuntimeConfig,
@@ -54,7 +64,6 @@ export function gatherHostFacts(
       // a missing source is reported by the init as `mount <src> on <dest>: ENOENT`
     }
   }
-  const lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
   const cpuDir = '/sys/devices/system/cpu';
   const thermal = existsSync(cpuDir)
     ? readdirSync(cpuDir)
@@ -66,7 +75,7 @@ export function gatherHostFacts(
   return {
     user: resolveUser(config.rootfs, config.user ?? '', config.groupAdd ?? []),
     fileSources,
-    lastCap,
+    hostCaps: hostCapabilities(),
     initBinary,
     thermalThrottlePaths: thermal,
   };

@@ -127,8 +127,8 @@ export interface HostFacts {
   readonly user: ResolvedUser;
   /** Bind sources that are not directories (their mount point is an empty file). */
   readonly fileSources: ReadonlySet<string>;
-  /** Highest capability number the kernel knows (/proc/sys/kernel/cap_last_cap). */
-  readonly lastCap: number;
+  /** The capabilities this host can grant: the engine's bounding set (`privileged` gets all). */
+  readonly hostCaps: readonly number[];
   /** Host path of the init binary for `init: true` (tini-static). */
   readonly initBinary: string;
   /** `/sys/devices/system/cpu/cpu<N>/thermal_throttle` paths that exist (masked). */
@@ -194,16 +194,16 @@ export function stateFiles(stateDir: string, id: string): { exitPath: string; lo
 
 /**
  * Capability numbers for Docker's rules: default set (or all when privileged), then cap_drop,
- * then cap_add; `ALL` in either list means every capability up to `lastCap`.
+ * then cap_add; `ALL` (and privileged) means every capability in `hostCaps`.
  * @throws TscError TSC_CHILD_SETUP for an unknown capability name
  */
 export function resolveCapabilities(
   privileged: boolean,
   capAdd: readonly string[],
   capDrop: readonly string[],
-  lastCap: number,
+  hostCaps: readonly number[],
 ): number[] {
-  const all = Object.values(CAPABILITIES).filter((n) => n <= lastCap);
+  const all = [...hostCaps];
   const toNumber = (name: string): number => {
     const key = name.toUpperCase().startsWith('CAP_')
       ? name.toUpperCase()
@@ -495,7 +495,7 @@ export function buildLaunchSpec(config: RuntimeConfig, facts: HostFacts): Launch
     privileged,
     config.capAdd ?? [],
     config.capDrop ?? [],
-    facts.lastCap,
+    facts.hostCaps,
   );
   const hostname = config.hostname ?? '';
   const env = dedupEnv(config.env ?? []);
@@ -601,7 +601,7 @@ export function buildExecSpec(
   initPid: number,
   exec: ExecConfig,
   cgroupProcs: readonly string[],
-  lastCap: number,
+  hostCaps: readonly number[],
 ): LaunchSpec {
   const order: [number, string][] = [
     [CLONE.NEWUSER, 'user'],
@@ -616,7 +616,7 @@ export function buildExecSpec(
     .filter(([flag]) => (container.cloneFlags & flag) !== 0)
     .map(([nstype, name]) => ({ nstype, path: `/proc/${initPid}/ns/${name}` }));
   const caps = exec.privileged
-    ? resolveCapabilities(true, [], [], lastCap)
+    ? resolveCapabilities(true, [], [], hostCaps)
     : container.capabilities.bounding;
   return {
     ...container,

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -31,6 +31,19 @@ export function compileProbe(out: string): void {
   execFileSync('gcc', ['-static', '-O2', '-Wall', '-o', out, PROBE_SOURCE], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+}
+
+let cachedProbe: string | undefined;
+
+/** The probe compiled once per test process (removed when the process exits). */
+export function probeBinary(): string {
+  if (cachedProbe && existsSync(cachedProbe)) return cachedProbe;
+  const dir = mkdtempSync(join(tmpdir(), 'tsc-test-probe-'));
+  const out = join(dir, 'probe');
+  compileProbe(out);
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  cachedProbe = out;
+  return out;
 }
 
 /** passwd(5) of the test rootfs. */
@@ -60,7 +73,7 @@ export function makeRootfs(): TestRootfs {
   const rootfs = join(dir, 'rootfs');
   for (const d of ['bin', 'etc', 'proc', 'dev', 'sys', 'tmp', 'root', 'home/app'])
     mkdirSync(join(rootfs, d), { recursive: true });
-  compileProbe(join(rootfs, 'bin', 'probe'));
+  copyFileSync(probeBinary(), join(rootfs, 'bin', 'probe'));
   writeFileSync(join(rootfs, 'etc', 'passwd'), TEST_PASSWD);
   writeFileSync(join(rootfs, 'etc', 'group'), TEST_GROUP);
   const stateDir = join(dir, 'state');

@@ -150,7 +150,9 @@ int main(int argc, char **argv) {
     pid_t c = fork();
     if (c == 0) {
       if (fork() == 0) {
-        usleep(100000);
+        usleep(100000); /* outlive the parent, so PID 1 inherits it */
+        printf("orphan=%d\n", getpid());
+        fflush(stdout);
         _exit(0);
       }
       _exit(0);
@@ -169,6 +171,18 @@ int main(int argc, char **argv) {
     if (fd < 0) return 1;
     dprintf(fd, "%lld.%09ld\n", (long long)ts.tv_sec, ts.tv_nsec);
     close(fd);
+  } else if (!strcmp(cmd, "lines") && argc > 2) {
+    int n = atoi(argv[2]);
+    for (int i = 0; i < n; i++) printf("line %06d of the json-file rotation test\n", i);
+  } else if (!strcmp(cmd, "spin") && argc > 2) {
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    long ms = atol(argv[2]);
+    volatile unsigned long x = 0;
+    do {
+      for (int i = 0; i < 100000; i++) x++;
+      clock_gettime(CLOCK_MONOTONIC, &b);
+    } while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
   } else if (!strcmp(cmd, "tty")) {
     printf("isatty=%d\n", isatty(0) && isatty(1));
   } else {

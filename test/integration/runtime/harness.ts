@@ -98,7 +98,13 @@ export async function startProbe(
 export async function runProbe(
   config: ProbeConfig,
   resources: Resources = {},
-): Promise<{ exit: ExitRecord; stdout: string; stderr: string; t: TestContainer }> {
+): Promise<{
+  exit: ExitRecord;
+  stdout: string;
+  stderr: string;
+  entries: { log: string; stream: string; time: string }[];
+  raw: string;
+}> {
   const t = await startProbe(config, resources);
   try {
     const exit = await t.wait();
@@ -111,7 +117,7 @@ export async function runProbe(
       .filter((e) => e.stream === 'stderr')
       .map((e) => e.log)
       .join('');
-    return { exit, stdout, stderr, t };
+    return { exit, stdout, stderr, entries, raw: readFileSync(t.c.logPath, 'utf8') };
   } finally {
     await t.destroy();
   }

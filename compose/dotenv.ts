@@ -32,7 +32,8 @@ function isKeyChar(c: string): boolean {
  * - single quotes are literal (only `\'` is unescaped) and may span lines;
  * - double quotes may span lines and unescape `\n \r \t \a \b \f \v \\ \" \$` and octal `\0nnn`;
  * - unquoted and double-quoted values expand `$VAR`/`${VAR...}` (full template syntax), looking
- *   first in `lookup`, then in the earlier lines of this file; `\$` is a literal `$`;
+ *   first in `lookup`, then in the earlier lines of this file; `$$` (and `\$` in double quotes)
+ *   is a literal `$`;
  * - a line with only `KEY` takes the value from `lookup`, and is left out when `lookup` has none.
  * Returns the variables in file order (a key set twice keeps its first place, last value).
  * @throws ComposeError `TSC_COMPOSE_ENV_FILE`: `<file>: line 7: key cannot contain a space`,
@@ -186,14 +187,11 @@ class Scanner {
     return this.expand(unescapeDoubleQuoted(inner), resolve, line);
   }
 
-  /** Expands variables; `\$` stays a literal `$`. */
+  /** Expands variables with the template language (`$$` is a literal `$`). */
   private expand(value: string, resolve: VariableLookup, line: number): string {
     if (!value.includes('$')) return value;
     try {
-      return value
-        .split('\\$')
-        .map((part) => substitute(part, resolve))
-        .join('$');
+      return substitute(value, resolve);
     } catch (e) {
       if (e instanceof ComposeError) throw this.fail(line, e.issues[0]?.detail ?? e.message);
       throw e;
@@ -211,13 +209,17 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   v: '\v',
   '\\': '\\',
   '"': '"',
-  "'": "'",
+  // `\$` becomes the template escape `$$`, so it ends as a literal `$` after expansion.
+  $: '$$',
 };
 
-/** Unescapes a double-quoted value; unknown escapes (and `\$`) are kept as written. */
+/**
+ * Unescapes a double-quoted value like compose-go `expandEscapes`: `\a \b \f \n \r \t \v \\ \" \$`
+ * and octal `\0nnn`; any other escape (`\x07`, `\u12e4`, `\'`, `\ `) is kept as written.
+ */
 function unescapeDoubleQuoted(s: string): string {
   if (!s.includes('\\')) return s;
-  return s.replace(/\\(0[0-7]{1,3}|[\s\S])/g, (all, what: string) => {
+  return s.replace(/\\(0[0-7]{3}|[\s\S])/g, (all, what: string) => {
     if (what.length > 1) return String.fromCharCode(Number.parseInt(what.slice(1), 8));
     return SIMPLE_ESCAPES[what] ?? all;
   });

@@ -110,6 +110,11 @@ describe('compose/dotenv: behaviour', () => {
     });
   });
 
+  it("double quotes: \\$ and $$ are literal, \\' and \\01 are kept as written", () => {
+    const env = parseDotenv('V=x\nA="\\$V $$V $V"\nB="it\\\'s"\nC="\\01"\n', 'x.env');
+    expect(Object.fromEntries(env)).toEqual({ V: 'x', A: '$V $V x', B: "it\\'s", C: '\\01' });
+  });
+
   it('keeps file order', () => {
     expect([...parseDotenv('B=1\nA=2\nC=3\n', 'x.env').keys()]).toEqual(['B', 'A', 'C']);
   });

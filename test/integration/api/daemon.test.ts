@@ -229,7 +229,7 @@ d('engine daemon graceful stop', () => {
       );
       const stream = (await new Docker({
         socketPath: socket,
-      }).getEvents()) as NodeJS.ReadableStream;
+      }).getEvents());
       const ended = new Promise<void>((resolve) => {
         stream.on('end', resolve);
         stream.on('error', () => resolve());

@@ -224,3 +224,22 @@ function unescapeDoubleQuoted(s: string): string {
     return SIMPLE_ESCAPES[what] ?? all;
   });
 }
+
+/**
+ * Parses an env file declared with `format: raw` (docker compose's raw env-file format): each
+ * line is `KEY=VALUE` split at the first `=`, taken literally (no quote removal, no escapes, no
+ * interpolation, no inline comments). Lines without `=`, blank lines and lines starting with `#`
+ * are skipped; a trailing `\r` is dropped. Returns the variables in file order.
+ */
+export function parseRawEnv(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const src = text.startsWith(BOM) ? text.slice(BOM.length) : text;
+  for (const rawLine of src.split('\n')) {
+    const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq < 0) continue;
+    out.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return out;
+}

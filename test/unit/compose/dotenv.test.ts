@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ComposeError } from '../../../base/errors';
-import { parseDotenv } from '../../../compose/dotenv';
+import { parseDotenv, parseRawEnv } from '../../../compose/dotenv';
 
 const CORPUS = process.env['TSC_CORPUS'] ?? join(__dirname, '../../../../shared/corpus');
 const EXPECTED = join(CORPUS, 'expected/dotenv');
@@ -161,6 +161,20 @@ describe('compose/dotenv: behaviour', () => {
       JAVA_OPTS: '-Xmx2048m -Dapp.mode=demo -Dfeature.flag=on',
       KV_VALUE: 'key=value=more',
       SPACED_VALUE: 'padded value',
+    });
+  });
+});
+
+describe('compose/dotenv: format raw', () => {
+  it('e2e TestRawEnvFile: values are taken literally, quotes included', () => {
+    const text = readFileSync(join(CORPUS, 'e2e/testdata/TestRawEnvFile/.env.raw'), 'utf8');
+    expect(Object.fromEntries(parseRawEnv(text))).toEqual({ TEST_VAR: `'{"key": "value"}'` });
+  });
+
+  it('skips comments, blank lines and lines without =', () => {
+    expect(Object.fromEntries(parseRawEnv('# c\n\nA=$B #x\r\nNOVALUE\nC==d\n'))).toEqual({
+      A: '$B #x',
+      C: '=d',
     });
   });
 });

@@ -29,6 +29,26 @@ export {
 } from './writes.js';
 export { resolveDevicePaths } from './fs.js';
 export { parseFlatKeyed, v1StatsFromFiles, v2StatsFromFiles } from './stats.js';
+export {
+  ZERO_TIME,
+  cpuPercent,
+  memoryPercent,
+  memoryUsageNoCache,
+  parseProcStat,
+  readSystemCpu,
+  streamDockerStats,
+  toDockerCpuStats,
+  toDockerStats,
+} from './docker-stats.js';
+export type {
+  DockerBlkioEntry,
+  DockerCpuStats,
+  DockerMemoryStats,
+  DockerStatsResponse,
+  StatsSample,
+  StreamStatsOptions,
+  SystemCpu,
+} from './docker-stats.js';
 export { V1Cgroup, V1Manager } from './v1.js';
 export { V2Cgroup, V2Manager } from './v2.js';
 

@@ -87,6 +87,28 @@ export interface CgroupStats {
   throttledPeriods?: number;
   /** Processes killed by the OOM killer in this group (`oom_kill`), when the kernel reports it. */
   oomKills?: number;
+  /** CPU time in user mode, CPU-ns (v1 `cpuacct.stat user` ticks, v2 `cpu.stat user_usec`). */
+  cpuUserNs?: number;
+  /** CPU time in kernel mode, CPU-ns (v1 `cpuacct.stat system`, v2 `cpu.stat system_usec`). */
+  cpuSystemNs?: number;
+  /** CPU time per CPU, CPU-ns, index = CPU number (v1 `cpuacct.usage_percpu` only). */
+  percpuUsageNs?: number[];
+  /** CFS enforcement periods elapsed (`cpu.stat nr_periods`). */
+  cpuPeriods?: number;
+  /** Total time throttled, ns (v1 `throttled_time`, v2 `throttled_usec` × 1000). */
+  throttledTimeNs?: number;
+  /** Memory usage including page cache, bytes (v1 `memory.usage_in_bytes`, v2 `memory.current`). */
+  memoryRawUsageBytes?: number;
+  /** Peak memory usage, bytes (v1 `memory.max_usage_in_bytes`, v2 `memory.peak`). */
+  memoryMaxUsageBytes?: number;
+  /** Times the memory limit was hit (v1 `memory.failcnt`). */
+  memoryFailcnt?: number;
+  /** The counters of `memory.stat` (bytes or counts, as the kernel names them). */
+  memoryStat?: Record<string, number>;
+  /** The pids limit (`pids.max`); undefined when unlimited. */
+  pidsLimit?: number;
+  /** Bytes read and written per block device (v1 blkio throttle stats, v2 `io.stat`). */
+  ioServiceBytes?: Array<{ major: number; minor: number; op: 'read' | 'write'; value: number }>;
 }
 
 /** One container's cgroup (one directory per controller on v1, one directory on v2). */

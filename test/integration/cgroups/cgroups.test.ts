@@ -6,8 +6,18 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TscError } from '../../../base/errors';
-import { CGROUP_ROOT, createCgroupManager } from '../../../engine/cgroups/index';
-import type { Cgroup, CgroupManager, Resources } from '../../../engine/cgroups/index';
+import {
+  CGROUP_ROOT,
+  cpuPercent,
+  createCgroupManager,
+  streamDockerStats,
+} from '../../../engine/cgroups/index';
+import type {
+  Cgroup,
+  CgroupManager,
+  DockerStatsResponse,
+  Resources,
+} from '../../../engine/cgroups/index';
 import { requireHost } from '../../helpers/host';
 
 const canRun = requireHost({ root: true });
@@ -252,6 +262,17 @@ d('engine/cgroups on the live host', () => {
     expect(s.pids).toBe(1);
     expect(s.memoryUsageBytes).toBeGreaterThan(0);
     expect(s.memoryLimitBytes).toBe(256 << 20);
+    // docker stats: the second streamed object has a previous sample and a positive CPU %
+    const objects: DockerStatsResponse[] = [];
+    for await (const o of streamDockerStats(cg, { id: 'x', name: '/x', intervalMs: 200 })) {
+      objects.push(o);
+      if (objects.length === 2) break;
+    }
+    const second = objects[1]!;
+    expect(second.precpu_stats.cpu_usage.total_usage).toBeGreaterThan(0);
+    expect(cpuPercent(second)).toBeGreaterThan(0);
+    expect(second.memory_stats.limit).toBe(256 << 20);
+    expect(second.pids_stats.current).toBe(1);
   });
 
   it('counts an OOM kill', async () => {

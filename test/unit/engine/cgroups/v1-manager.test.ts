@@ -172,6 +172,13 @@ describe('v1 stats parsing', () => {
         'memory.stat': 'cache 1000\nrss 2000\ninactive_file 5\ntotal_inactive_file 2097152\n',
         'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n',
         'pids.current': '3\n',
+        'pids.max': 'max\n',
+        'cpuacct.stat': 'user 250\nsystem 50\n',
+        'cpuacct.usage_percpu': '100000000 23456789 \n',
+        'memory.max_usage_in_bytes': '9000000\n',
+        'memory.failcnt': '4\n',
+        'blkio.throttle.io_service_bytes_recursive':
+          '8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 0\n8:0 Total 12288\nTotal 12288\n',
       },
       4 << 30,
     );
@@ -182,6 +189,19 @@ describe('v1 stats parsing', () => {
       pids: 3,
       throttledPeriods: 7,
       oomKills: 2,
+      cpuUserNs: 2_500_000_000,
+      cpuSystemNs: 500_000_000,
+      percpuUsageNs: [100000000, 23456789],
+      cpuPeriods: 50,
+      throttledTimeNs: 999,
+      memoryRawUsageBytes: 8388608,
+      memoryMaxUsageBytes: 9000000,
+      memoryFailcnt: 4,
+      memoryStat: { cache: 1000, rss: 2000, inactive_file: 5, total_inactive_file: 2097152 },
+      ioServiceBytes: [
+        { major: 8, minor: 0, op: 'read', value: 4096 },
+        { major: 8, minor: 0, op: 'write', value: 8192 },
+      ],
     });
   });
 

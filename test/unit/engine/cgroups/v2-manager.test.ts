@@ -175,6 +175,9 @@ describe('v2 manager on a fake cgroupfs', () => {
       'memory.stat': 'anon 4194304\nfile 6291456\nactive_file 2097152\ninactive_file 4194304\n',
       'memory.events': 'low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\n',
       'pids.current': '4\n',
+      'pids.max': '64\n',
+      'memory.peak': '12000000\n',
+      'io.stat': '8:0 rbytes=1024 wbytes=2048 rios=1 wios=2 dbytes=0 dios=0\n',
     });
     const stats = await createCgroupManager({ root, version: 2 }).open('tsc-test-stats').stats();
     expect(stats).toEqual({
@@ -184,6 +187,18 @@ describe('v2 manager on a fake cgroupfs', () => {
       pids: 4,
       throttledPeriods: 3,
       oomKills: 1,
+      cpuUserNs: 1_000_000,
+      cpuSystemNs: 500_000,
+      cpuPeriods: 10,
+      throttledTimeNs: 20_000,
+      memoryRawUsageBytes: 10485760,
+      memoryMaxUsageBytes: 12000000,
+      memoryStat: { anon: 4194304, file: 6291456, active_file: 2097152, inactive_file: 4194304 },
+      pidsLimit: 64,
+      ioServiceBytes: [
+        { major: 8, minor: 0, op: 'read', value: 1024 },
+        { major: 8, minor: 0, op: 'write', value: 2048 },
+      ],
     });
   });
 });

@@ -5,8 +5,10 @@
  */
 import type { NetworkCreateOptions, VolumeCreateOptions } from 'dockerode';
 
+import { ComposeError } from '../../base/errors.js';
 import { serviceConfigHash } from '../hash.js';
 import type { Project, Service } from '../model.js';
+import { parseDuration } from '../units.js';
 
 import {
   NETWORK_LABEL,
@@ -128,14 +130,11 @@ function ref(c: ObservedContainer): ContainerRef {
   return { service: c.service, replica: c.number, name: c.name, id: c.id };
 }
 
-/** Seconds from stop_grace_period (Go duration), or undefined. */
+/** Whole seconds from stop_grace_period (Go duration), or undefined (engine default). */
 function graceSeconds(service: Service | undefined): number | undefined {
   const g = service?.stop_grace_period;
-  if (g === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(g);
-  if (!m) return undefined;
-  const mult: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
-  return Math.floor(Number(m[1]) * (mult[m[2] ?? 's'] ?? 1));
+  const ns = g === undefined ? undefined : parseDuration(g);
+  return ns === undefined ? undefined : Math.floor(ns / 1e9);
 }
 
 /** The `POST /networks/create` body for a project network key. */
@@ -195,6 +194,10 @@ export function volumeCreateBody(project: Project, key: string): VolumeCreateOpt
  * then per service in dependency order its (re)creations, then starts with `wait-service` nodes for
  * `service_healthy` / `service_completed_successfully` dependencies.
  * Containers are keyed by (service, replica); extra replicas go highest numbers first.
+ * Images are pulled per pull_policy (`--pull` overrides): `always`, `missing`/`if_not_present`
+ * when absent from the snapshot; never for `never` and `build` (the default for build services).
+ * @throws ComposeError TSC_COMPOSE_INVALID when a service with container_name is scaled above 1,
+ *   or a duration is invalid (from translate)
  */
 export function reconcileUp(project: Project, observed: ObservedState, o: UpOptions = {}): Plan {
   const b = new PlanBuilder();
@@ -211,7 +214,7 @@ export function reconcileUp(project: Project, observed: ObservedState, o: UpOpti
     if (svc?.image === undefined) continue;
     const ref = normalizeImageRef(svc.image);
     if (pullNode.has(ref)) continue;
-    const policy = o.pull ?? svc.pull_policy ?? 'missing';
+    const policy = o.pull ?? svc.pull_policy ?? (svc.build !== undefined ? 'build' : 'missing');
     const present = images.has(ref) || images.has(svc.image);
     if (
       policy === 'always' ||
@@ -275,6 +278,16 @@ export function reconcileUp(project: Project, observed: ObservedState, o: UpOpti
     const svc = project.services[s];
     if (svc === undefined) continue;
     const want = desiredReplicas(s, svc, o.scale);
+    if (want > 1 && svc.container_name !== undefined) {
+      throw ComposeError.at(
+        'TSC_COMPOSE_INVALID',
+        {
+          file: o.translate?.configFiles?.[0] ?? 'compose.yaml',
+          path: `services.${s}.container_name`,
+        },
+        `service "${s}" uses the custom container name "${svc.container_name}"; remove it to scale the service to ${want}`,
+      );
+    }
     const existing = live.filter((c) => c.service === s).sort((x, y) => x.number - y.number);
     const kept = existing.slice(0, want);
     const extra = existing.slice(want).reverse();

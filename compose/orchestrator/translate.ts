@@ -124,14 +124,23 @@ export function sortedNetworks(service: Service): [string, ServiceNetwork | null
   });
 }
 
+/** The file errors name: the first compose file, or `compose.yaml`. */
+function composeFile(ctx: TranslateContext): string {
+  return ctx.configFiles?.[0] ?? 'compose.yaml';
+}
+
 /** Go duration -> ns, or undefined when absent. @throws ComposeError on an invalid duration */
-function durationNs(where: string, v: string | undefined): number | undefined {
+function durationNs(
+  ctx: TranslateContext,
+  where: string,
+  v: string | undefined,
+): number | undefined {
   if (v === undefined) return undefined;
   const ns = parseDuration(v);
   if (ns === undefined) {
     throw ComposeError.at(
       'TSC_COMPOSE_INVALID',
-      { file: '', path: where },
+      { file: composeFile(ctx), path: where },
       `invalid duration "${v}"`,
     );
   }
@@ -411,7 +420,7 @@ export function translateService(
   if (service === undefined) {
     throw ComposeError.at(
       'TSC_COMPOSE_REFERENCE',
-      { file: '', path: `services.${serviceName}` },
+      { file: composeFile(ctx), path: `services.${serviceName}` },
       'no such service',
     );
   }
@@ -442,13 +451,17 @@ export function translateService(
         ? { Test: ['NONE'] }
         : compact({
             Test: hc.test ? [...hc.test] : undefined,
-            Interval: durationNs(`${where}.healthcheck.interval`, hc.interval),
-            Timeout: durationNs(`${where}.healthcheck.timeout`, hc.timeout),
+            Interval: durationNs(ctx, `${where}.healthcheck.interval`, hc.interval),
+            Timeout: durationNs(ctx, `${where}.healthcheck.timeout`, hc.timeout),
             Retries: hc.retries,
-            StartPeriod: durationNs(`${where}.healthcheck.start_period`, hc.start_period),
-            StartInterval: durationNs(`${where}.healthcheck.start_interval`, hc.start_interval),
+            StartPeriod: durationNs(ctx, `${where}.healthcheck.start_period`, hc.start_period),
+            StartInterval: durationNs(
+              ctx,
+              `${where}.healthcheck.start_interval`,
+              hc.start_interval,
+            ),
           });
-  const grace = durationNs(`${where}.stop_grace_period`, service.stop_grace_period);
+  const grace = durationNs(ctx, `${where}.stop_grace_period`, service.stop_grace_period);
 
   const limits = service.deploy?.resources?.limits;
   const reservations = service.deploy?.resources?.reservations;

@@ -280,3 +280,26 @@ describe('reconcileDown', () => {
     );
   });
 });
+
+describe('reconcileUp edge cases', () => {
+  it('refuses to scale a service with container_name', () => {
+    const p = project({ web: { image: 'nginx', container_name: 'front' } });
+    expect(() => reconcileUp(p, emptyState('demo'), { scale: { web: 2 } })).toThrow(
+      'compose.yaml services.web.container_name: service "web" uses the custom container name "front"; remove it to scale the service to 2',
+    );
+  });
+
+  it('does not pull images of build services unless pull is always', () => {
+    const p = project({ app: { image: 'app:dev', build: { context: '/src' } } });
+    const obs = state(p, [], { networks: ['demo_default'] });
+    expect(renderPlan(reconcileUp(p, obs, { noStart: true }).nodes)).toBe(
+      '#1 [] create-container app#1 (missing)',
+    );
+    expect(renderPlan(reconcileUp(p, obs, { noStart: true, pull: 'always' }).nodes)).toBe(
+      lines(
+        '#1 [] pull-image docker.io/library/app:dev (always)',
+        '#2 [1] create-container app#1 (missing)',
+      ),
+    );
+  });
+});

@@ -1,0 +1,247 @@
+/**
+ * `docker compose config` output of a normalised Project: YAML or JSON with docker compose v2's
+ * key order (compose-go struct order; user maps sorted), `$` re-escaped as `$$`, JSON without
+ * nested `x-*` and without opt-out defaults. Pure text out; never writes anywhere.
+ */
+import { Document } from 'yaml';
+
+import type { Project } from './model.js';
+
+/** How a node is ordered: a struct (fixed key order), a user map, a list, or a leaf. */
+type Shape =
+  | { readonly struct: readonly string[]; readonly fields?: Readonly<Record<string, Shape>> }
+  | { readonly map: Shape }
+  | { readonly list: Shape }
+  | 'leaf';
+
+const leaf = 'leaf' as const;
+const stringMap: Shape = { map: leaf };
+const list = (item: Shape): Shape => ({ list: item });
+const map = (value: Shape): Shape => ({ map: value });
+const struct = (keys: string, fields: Record<string, Shape> = {}): Shape => ({
+  struct: keys.split(/\s+/).filter(Boolean),
+  fields,
+});
+
+const fileRef = struct('source target uid gid mode');
+const ulimits = map(struct('single soft hard'));
+const extraHosts = list(leaf);
+const serviceHook = struct('command image user privileged working_dir environment per_replica', {
+  environment: stringMap,
+});
+const resource = struct('cpus memory pids devices generic_resources', {
+  devices: list(struct('capabilities driver count device_ids options', { options: stringMap })),
+});
+const updateConfig = struct('parallelism delay failure_action monitor max_failure_ratio order');
+
+const SERVICE = struct(
+  `name profiles annotations attach build develop blkio_config cap_add cap_drop cgroup_parent
+   cgroup cpu_count cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime cpus cpuset
+   cpu_shares command configs container_name credential_spec depends_on deploy
+   device_cgroup_rules devices dns dns_opt dns_search dockerfile domainname entrypoint provider
+   environment env_file expose extends external_links extra_hosts group_add gpus hostname
+   healthcheck image init ipc isolation labels label_file links logging log_driver log_opt
+   mem_limit mem_reservation memswap_limit mem_swappiness mac_address models net network_mode
+   networks oom_kill_disable oom_score_adj pid pids_limit platform ports privileged pull_policy
+   read_only restart runtime scale secrets security_opt shm_size stdin_open stop_grace_period
+   stop_signal storage_opt sysctls tmpfs tty ulimits use_api_socket user userns_mode uts
+   volume_driver volumes volumes_from working_dir pre_start post_start pre_stop`,
+  {
+    annotations: stringMap,
+    build: struct(
+      `context dockerfile dockerfile_inline entitlements args provenance sbom ssh labels
+       cache_from cache_to no_cache no_cache_filter additional_contexts pull extra_hosts
+       isolation network target secrets shm_size tags ulimits platforms privileged`,
+      {
+        args: stringMap,
+        labels: stringMap,
+        additional_contexts: stringMap,
+        extra_hosts: extraHosts,
+        secrets: list(fileRef),
+        ulimits,
+      },
+    ),
+    develop: struct('watch', {
+      watch: list(
+        struct('path action target exec include ignore initial_sync', { exec: serviceHook }),
+      ),
+    }),
+    blkio_config: struct(
+      'weight weight_device device_read_bps device_read_iops device_write_bps device_write_iops',
+    ),
+    configs: list(fileRef),
+    depends_on: map(struct('condition restart required')),
+    deploy: struct(
+      `mode replicas labels update_config rollback_config resources restart_policy placement
+       endpoint_mode`,
+      {
+        labels: stringMap,
+        update_config: updateConfig,
+        rollback_config: updateConfig,
+        resources: struct('limits reservations', { limits: resource, reservations: resource }),
+        restart_policy: struct('condition delay max_attempts window'),
+        placement: struct('constraints preferences max_replicas_per_node'),
+      },
+    ),
+    devices: list(struct('source target permissions')),
+    environment: stringMap,
+    env_file: list(struct('path required format')),
+    extends: struct('file service'),
+    extra_hosts: extraHosts,
+    healthcheck: struct('test timeout interval retries start_period start_interval disable'),
+    labels: stringMap,
+    logging: struct('driver options', { options: stringMap }),
+    networks: map(
+      struct(
+        `aliases driver_opts gw_priority interface_name ipv4_address ipv6_address link_local_ips
+         mac_address priority`,
+        { driver_opts: stringMap },
+      ),
+    ),
+    ports: list(struct('name mode host_ip target published protocol app_protocol')),
+    secrets: list(fileRef),
+    storage_opt: stringMap,
+    sysctls: stringMap,
+    ulimits,
+    volumes: list(
+      struct('type source target read_only consistency bind volume tmpfs image', {
+        bind: struct('selinux propagation create_host_path recursive'),
+        volume: struct('labels nocopy subpath', { labels: stringMap }),
+        tmpfs: struct('size mode'),
+        image: struct('subpath'),
+      }),
+    ),
+    pre_start: list(serviceHook),
+    post_start: list(serviceHook),
+    pre_stop: list(serviceHook),
+  },
+);
+
+const NETWORK = struct(
+  'name driver driver_opts ipam external internal attachable labels enable_ipv4 enable_ipv6',
+  {
+    driver_opts: stringMap,
+    ipam: struct('driver config options', {
+      config: list(struct('subnet gateway ip_range aux_addresses', { aux_addresses: stringMap })),
+      options: stringMap,
+    }),
+    labels: stringMap,
+  },
+);
+const VOLUME = struct('name driver driver_opts external labels', {
+  driver_opts: stringMap,
+  labels: stringMap,
+});
+const FILE_OBJECT = struct(
+  'name file environment content external labels driver driver_opts template_driver',
+  { labels: stringMap, driver_opts: stringMap },
+);
+const MODEL = struct('name model context_size runtime_flags');
+
+const PROJECT = struct('name services networks volumes secrets configs models', {
+  services: map(SERVICE),
+  networks: map(NETWORK),
+  volumes: map(VOLUME),
+  secrets: map(FILE_OBJECT),
+  configs: map(FILE_OBJECT),
+  models: map(MODEL),
+});
+
+interface RenderContext {
+  readonly json: boolean;
+  readonly escape: boolean;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function sortedKeys(o: Record<string, unknown>): string[] {
+  return Object.keys(o).sort();
+}
+
+/** Re-orders a value by its shape; leaves keep their content (strings `$`-escaped). */
+function arrange(v: unknown, shape: Shape, ctx: RenderContext, nested: boolean): unknown {
+  if (typeof v === 'string') return ctx.escape ? v.replaceAll('$', '$$$$') : v;
+  if (Array.isArray(v)) {
+    const item = typeof shape === 'object' && 'list' in shape ? shape.list : leaf;
+    return v.map((x) => arrange(x, item, ctx, nested));
+  }
+  if (!isObject(v)) return v;
+  const out: Record<string, unknown> = {};
+  if (typeof shape === 'object' && 'struct' in shape) {
+    const known = new Set(shape.struct);
+    for (const k of shape.struct) {
+      if (!Object.hasOwn(v, k) || v[k] === undefined) continue;
+      out[k] = arrange(v[k], shape.fields?.[k] ?? leaf, ctx, true);
+    }
+    for (const k of sortedKeys(v)) {
+      if (known.has(k) || v[k] === undefined) continue;
+      // extensions of nested objects are not part of `config --format json`
+      if (ctx.json && nested && k.startsWith('x-')) continue;
+      out[k] = arrange(v[k], leaf, ctx, true);
+    }
+    return out;
+  }
+  const value = typeof shape === 'object' && 'map' in shape ? shape.map : leaf;
+  for (const k of sortedKeys(v)) out[k] = arrange(v[k], value, ctx, nested);
+  return out;
+}
+
+/** Drops the opt-out fields JSON leaves out when true (bind.create_host_path, env_file.required). */
+function dropOptOuts(services: Record<string, unknown>): void {
+  for (const svc of Object.values(services)) {
+    if (!isObject(svc)) continue;
+    if (Array.isArray(svc.volumes)) {
+      for (const vol of svc.volumes) {
+        if (!isObject(vol) || !isObject(vol.bind)) continue;
+        if (vol.bind.create_host_path === true) delete vol.bind.create_host_path;
+        if (Object.keys(vol.bind).length === 0) delete vol.bind;
+      }
+    }
+    if (Array.isArray(svc.env_file)) {
+      for (const e of svc.env_file) if (isObject(e) && e.required === true) delete e.required;
+    }
+  }
+}
+
+/** Options of {@link renderConfig}. */
+export interface RenderOptions {
+  readonly format: 'yaml' | 'json';
+  /** Re-escape `$` as `$$` (docker compose does, unless `--no-interpolate`). Default true. */
+  readonly escapeDollar?: boolean;
+}
+
+/**
+ * Renders a normalised project as `docker compose config` prints it (docker/compose
+ * `cmd/compose/config.go`, compose-go `Project.MarshalYAML`/`MarshalJSON`):
+ * - YAML: `name`, `services`, `networks`, `volumes`, `secrets`, `configs`, `models`, then top-level
+ *   `x-*`; service keys in compose-go's struct order; user maps (services, environment, labels)
+ *   sorted; 2-space indent; `x-*` kept everywhere.
+ * - JSON: 2-space indented; top-level keys sorted (Go map), nested `x-*` and opt-out fields
+ *   (`bind.create_host_path: true`, `env_file[].required: true`) left out.
+ * Every `$` in a string is written `$$` so the output loads back to the same project.
+ * @returns the text, ending with a newline
+ */
+export function renderConfig(p: Project, o: RenderOptions): string {
+  const ctx: RenderContext = { json: o.format === 'json', escape: o.escapeDollar !== false };
+  const arranged = arrange(p, PROJECT, ctx, false) as Record<string, unknown>;
+  for (const k of ['networks', 'volumes', 'secrets', 'configs', 'models']) {
+    const section = arranged[k];
+    if (isObject(section) && Object.keys(section).length === 0) delete arranged[k];
+  }
+  if (ctx.json) {
+    if (isObject(arranged.services)) dropOptOuts(arranged.services);
+    const top: Record<string, unknown> = {};
+    for (const k of sortedKeys(arranged)) top[k] = arranged[k];
+    return `${JSON.stringify(top, null, 2)}\n`;
+  }
+  const doc = new Document(arranged, { version: '1.2' });
+  return doc.toString({
+    indent: 2,
+    indentSeq: true,
+    lineWidth: 0,
+    minContentWidth: 0,
+    nullStr: 'null',
+  });
+}

@@ -1,0 +1,97 @@
+import { parse } from 'yaml';
+
+import { canonicalize } from '../../../compose/canonical';
+import { normalizeProject } from '../../../compose/normalize';
+import type { RawMap } from '../../../compose/raw';
+import { renderConfig } from '../../../compose/render';
+
+function project(yaml: string) {
+  return normalizeProject(canonicalize(parse(yaml) as RawMap), {
+    projectName: 'demo',
+    workingDir: '/srv',
+    env: new Map(),
+    readEnvFile: () => undefined,
+    homeDir: '/h',
+  });
+}
+
+const SRC = `
+x-top: 1
+services:
+  web:
+    x-svc: 2
+    image: "nginx:\${TAG}"
+    ports: ["8080:80"]
+    volumes: ["./data:/data:ro"]
+    healthcheck: {test: "true", interval: 90s}
+    mem_limit: 512m
+  db: {image: postgres}
+`;
+
+describe('renderConfig yaml', () => {
+  const text = renderConfig(project(SRC), { format: 'yaml' });
+  test('whole document in docker compose order', () => {
+    expect(text).toBe(`name: demo
+services:
+  db:
+    image: postgres
+    networks:
+      default: null
+  web:
+    healthcheck:
+      test:
+        - CMD-SHELL
+        - "true"
+      interval: 1m30s
+    image: nginx:$\${TAG}
+    mem_limit: "536870912"
+    networks:
+      default: null
+    ports:
+      - mode: ingress
+        target: 80
+        published: "8080"
+        protocol: tcp
+    volumes:
+      - type: bind
+        source: /srv/data
+        target: /data
+        read_only: true
+        bind:
+          create_host_path: true
+    x-svc: 2
+networks:
+  default:
+    name: demo_default
+x-top: 1
+`);
+  });
+  test('round trip: the output loads back to the same project', () => {
+    const again = parse(text.replaceAll('$$', '$')) as RawMap;
+    expect(
+      JSON.parse(
+        JSON.stringify(
+          project(renderConfig(project(SRC), { format: 'yaml', escapeDollar: false })),
+        ),
+      ),
+    ).toEqual(JSON.parse(JSON.stringify(project(SRC))));
+    expect(again.name).toBe('demo');
+  });
+});
+
+describe('renderConfig json', () => {
+  const json = JSON.parse(renderConfig(project(SRC), { format: 'json' })) as Record<
+    string,
+    unknown
+  >;
+  test('top-level keys sorted like a Go map, extensions kept there', () => {
+    expect(Object.keys(json)).toEqual(['name', 'networks', 'services', 'x-top']);
+  });
+  test('nested extensions and opt-out defaults are left out', () => {
+    const web = (json.services as Record<string, Record<string, unknown>>).web;
+    expect(web?.['x-svc']).toBeUndefined();
+    expect(web?.volumes).toEqual([
+      { type: 'bind', source: '/srv/data', target: '/data', read_only: true },
+    ]);
+  });
+});

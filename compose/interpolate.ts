@@ -276,6 +276,7 @@ const TOP_CASTS: readonly (readonly [string, Cast])[] = [
 ];
 
 const CASTS: ReadonlyMap<string, Cast> = new Map(TOP_CASTS.map(([p, c]) => [p, c]));
+const CAST_ROOTS: ReadonlySet<string> = new Set(TOP_CASTS.map(([p]) => p.split('.')[0] ?? ''));
 
 /** The cast for a path, trying each segment as itself and as `*`. */
 function castFor(path: TreePath): Cast | undefined {
@@ -288,7 +289,7 @@ function castFor(path: TreePath): Cast | undefined {
       (i === 0 ? undefined : tryFrom(i + 1, [...acc, '*']))
     );
   };
-  if (segs.length > 8) return undefined;
+  if (segs.length > 8 || !CAST_ROOTS.has(segs[0] ?? '')) return undefined;
   return tryFrom(0, []);
 }
 

@@ -298,7 +298,9 @@ export class Router {
             return upgrade.socket;
           }
           if (!res) return conn;
-          res.writeHead(200, { ...commonHeaders(), 'Content-Type': type });
+          // A raw stream, not chunked: the body runs until the connection closes (as dockerd's).
+          res.useChunkedEncodingByDefault = false;
+          res.writeHead(200, { ...commonHeaders(), 'Content-Type': type, Connection: 'close' });
           res.flushHeaders();
           return Duplex.from({ readable: req, writable: res });
         },

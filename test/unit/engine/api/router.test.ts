@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -216,5 +217,26 @@ describe('engine/api server dispatch', () => {
     expect(got.headers['content-type']).toBe('application/vnd.docker.raw-stream');
     expect(got.headers.upgrade).toBe('tcp');
     expect(got.data).toBe('echo:ping');
+  });
+
+  it('hijacks without Upgrade as a 200 raw stream that is not chunked', async () => {
+    const raw = await new Promise<string>((resolve, reject) => {
+      const conn = connect(socket);
+      let data = '';
+      conn.on('data', (d: Buffer) => {
+        data += d.toString();
+        if (data.includes('\r\n\r\n') && !data.includes('echo:')) conn.write('4\r\npong\r\n');
+      });
+      conn.on('end', () => resolve(data));
+      conn.on('error', reject);
+      conn.write(
+        'POST /raw HTTP/1.1\r\nHost: engine\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n',
+      );
+    });
+    const [head, body] = raw.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(head).toContain('Content-Type: application/vnd.docker.raw-stream');
+    expect(head).not.toMatch(/Transfer-Encoding/i);
+    expect(body).toBe('echo:pong');
   });
 });

@@ -60,7 +60,9 @@ export interface ApiContext {
    * Takes over the connection for a raw bidirectional stream (attach, exec start). With
    * `Upgrade: tcp` it answers `101 UPGRADED` (`Connection: Upgrade`, `Upgrade: tcp`), else `200 OK`;
    * both with `Content-Type: application/vnd.docker.raw-stream` (or `multiplexed-stream` when
-   * `multiplexed`, API >= 1.42). Reads are the client's stdin, writes go to the client.
+   * `multiplexed`, API >= 1.42). Reads are the client's stdin, writes go to the client. Without
+   * Upgrade the output is raw (close-delimited, not chunked) but input still comes through the
+   * request's HTTP framing; every current client (docker CLI, dockerode) sends Upgrade.
    */
   hijack(multiplexed?: boolean): Duplex;
 }

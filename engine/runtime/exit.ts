@@ -69,20 +69,28 @@ export function readExitRecord(path: string): ExitRecord | undefined {
   return parseExitRecord(text);
 }
 
+/** True while `pid` runs (a zombie counts as gone: it has exited, only the reaping is left). */
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
   } catch {
     return false;
   }
 }
 
+/** How long the shim may take to exit after writing the record, in ms. */
+const SHIM_EXIT_MS = 5000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 /** Poll interval while waiting for the exit record, in ms. */
 const POLL_MS = 20;
 
 /**
- * Waits until the exit record exists. Resolves undefined after `timeoutMs` (negative = forever).
+ * Waits until the exit record exists and the shim has exited (it exits right after writing the
+ * record, so "done" means nothing of the container runs). Resolves undefined after `timeoutMs`
+ * (negative = forever) when there is no record yet.
  * @throws EngineError TSC_ENGINE_STATE when the shim is gone without writing a record
  */
 export async function waitForExit(
@@ -92,7 +100,11 @@ export async function waitForExit(
   const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
   for (;;) {
     const rec = readExitRecord(c.exitPath);
-    if (rec) return rec;
+    if (rec) {
+      const shimDeadline = Date.now() + SHIM_EXIT_MS;
+      while (isAlive(c.shimPid) && Date.now() < shimDeadline) await sleep(POLL_MS);
+      return rec;
+    }
     if (!isAlive(c.shimPid)) {
       const last = readExitRecord(c.exitPath);
       if (last) return last;
@@ -103,6 +115,6 @@ export async function waitForExit(
       );
     }
     if (Date.now() >= deadline) return undefined;
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await sleep(POLL_MS);
   }
 }

@@ -381,6 +381,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: tscompose-shim run|exec [--spec FILE]  (sync channel on fd 3)\n");
     return 2;
   }
+  /* nothing the spawner leaked may reach the container: keep only stdio and the sync fd */
+  syscall(SYS_close_range, 4U, ~0U, 0U);
   int sync = SYNC_FD;
   struct stat st;
   if (fstat(sync, &st) < 0) sync = -1;

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /** A bare rootfs with the probe at /bin/probe. */
 export interface TestRootfs {
@@ -35,15 +35,20 @@ export function compileProbe(out: string): void {
 
 let cachedProbe: string | undefined;
 
-/** The probe compiled once per test process (removed when the process exits). */
+/** The probe compiled once per test file; call {@link releaseProbe} in afterAll. */
 export function probeBinary(): string {
   if (cachedProbe && existsSync(cachedProbe)) return cachedProbe;
   const dir = mkdtempSync(join(tmpdir(), 'tsc-test-probe-'));
   const out = join(dir, 'probe');
   compileProbe(out);
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   cachedProbe = out;
   return out;
+}
+
+/** Removes the compiled probe. */
+export function releaseProbe(): void {
+  if (cachedProbe) rmSync(dirname(cachedProbe), { recursive: true, force: true });
+  cachedProbe = undefined;
 }
 
 /** passwd(5) of the test rootfs. */

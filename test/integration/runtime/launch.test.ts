@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireHost } from '../../helpers/host.js';
+import { releaseProbe } from '../../helpers/rootfs.js';
 import { runProbe } from './harness.js';
 
 const run = requireHost({ root: true, packages: ['tini', 'gcc', 'libc6-dev'] });
 const d = run ? describe : describe.skip;
+afterAll(releaseProbe);
 
 /** One mountinfo line per mount point: [mount point, per-mount options, fstype, super options]. */
 function mountTable(

@@ -12,11 +12,12 @@ import {
   waitForExit,
 } from '../../../engine/runtime/index.js';
 import { requireHost } from '../../helpers/host.js';
-import { makeRootfs } from '../../helpers/rootfs.js';
+import { makeRootfs, releaseProbe } from '../../helpers/rootfs.js';
 import { CONTROLLERS, runProbe, startProbe } from './harness.js';
 
 const run = requireHost({ root: true, packages: ['tini', 'gcc', 'libc6-dev'] });
 const d = run ? describe : describe.skip;
+afterAll(releaseProbe);
 
 /** Polls `check` until it returns true (bounded); not a timing assertion. */
 async function eventually(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> {
@@ -63,6 +64,9 @@ d('runtime lifecycle', () => {
   it('gives 143 for SIGTERM through init and 137 for SIGKILL', async () => {
     const withInit = await startProbe({ argv: ['/bin/probe', 'sleep'], init: true });
     try {
+      // tini ignores signals until it has set up its handlers and forked the child
+      const children = `/proc/${withInit.c.initPid}/task/${withInit.c.initPid}/children`;
+      expect(await eventually(() => readFileSync(children, 'utf8').trim() !== '')).toBe(true);
       const rec = await stop(withInit.c, { signal: 'SIGTERM', timeoutMs: 10_000 });
       expect(rec).toMatchObject({ exitCode: 143, signal: 0 });
     } finally {

@@ -18,10 +18,33 @@ import { EventBus } from './events.js';
 import { StateStore, writeFileAtomic } from './state/store.js';
 import { VolumeService } from './volumes/index.js';
 
+/** What the daemon core gives the modules plugged into it (containers, images, networks). */
+export interface DaemonCore {
+  readonly config: EngineConfig;
+  readonly store: StateStore;
+  readonly events: EventBus;
+  readonly volumes: VolumeService;
+}
+
+/**
+ * A module plugged into the daemon: the services it implements (their routes stop answering 501
+ * once the module's route registration replaces them), its routes, and its shutdown. Close must
+ * not stop containers (they outlive the daemon); it stops timers, monitors and listeners.
+ */
+export interface DaemonPlugin {
+  readonly services?: EngineServices;
+  /** Registers or replaces routes (Router.add replaces the 501 placeholder of the same route). */
+  registerRoutes?(router: Router): void;
+  close?(): Promise<void>;
+}
+
+/** Builds a plugin once the core exists (e.g. sets `core.volumes.setUsage(...)`). */
+export type DaemonPluginFactory = (core: DaemonCore) => DaemonPlugin | Promise<DaemonPlugin>;
+
 /** Options of {@link startDaemon} beyond the config. */
 export interface StartOptions {
-  /** Container/image/network services (absent ones answer 501). */
-  readonly services?: EngineServices;
+  /** Modules started in order after the core; their services are merged (later ones win). */
+  readonly plugins?: readonly DaemonPluginFactory[];
   /** Log line sink (default: stderr with an ISO time prefix). */
   readonly log?: (line: string) => void;
 }
@@ -106,7 +129,13 @@ export async function startDaemon(
   const events = new EventBus();
   const volumes = new VolumeService(store, { events });
   await volumes.load();
-  const services = opts.services ?? {};
+  const plugins: DaemonPlugin[] = [];
+  for (const factory of opts.plugins ?? [])
+    plugins.push(await factory({ config, store, events, volumes }));
+  const services: EngineServices = Object.assign(
+    {},
+    ...plugins.map((p) => p.services ?? {}),
+  ) as EngineServices;
   const router = buildRouter({
     facts: {
       id,
@@ -121,6 +150,17 @@ export async function startDaemon(
     volumes,
     services,
   });
+
+  for (const p of plugins) p.registerRoutes?.(router);
+  const closePlugins = async (): Promise<void> => {
+    for (const p of [...plugins].reverse()) {
+      try {
+        await p.close?.();
+      } catch (err) {
+        log(`error closing a module: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  };
 
   await fsp.mkdir(dirname(config.pidFile), { recursive: true, mode: 0o755 });
   await writeFileAtomic(config.pidFile, `${process.pid}\n`, 0o644);
@@ -137,6 +177,7 @@ export async function startDaemon(
     });
   } catch (err) {
     if (other !== process.pid) await fsp.rm(config.pidFile, { force: true });
+    await closePlugins();
     throw err;
   }
   log(`engine ${process.pid} listening on ${config.socket}, data root ${config.dataRoot}`);
@@ -152,6 +193,7 @@ export async function startDaemon(
     close: () =>
       (closing ??= (async () => {
         await server.close();
+        await closePlugins();
         if (livePid(config.pidFile) === process.pid) await fsp.rm(config.pidFile, { force: true });
         log('engine stopped');
       })()),

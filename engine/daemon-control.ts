@@ -181,3 +181,23 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * The daemon's log file (`tscompose engine logs`): the last `tailLines` lines (all when undefined),
+ * or '' when there is no log yet.
+ */
+export async function readEngineLog(o: EngineControlOptions, tailLines?: number): Promise<string> {
+  let text: string;
+  try {
+    text = await fsp.readFile(o.config.logFile, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw err;
+  }
+  if (tailLines === undefined) return text;
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return (
+    lines.slice(Math.max(0, lines.length - tailLines)).join('\n') + (lines.length > 0 ? '\n' : '')
+  );
+}

@@ -12,7 +12,12 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 
 import { resolveConfig } from '../../../engine/config';
-import { engineStart, engineStatus, engineStop } from '../../../engine/daemon-control';
+import {
+  engineStart,
+  engineStatus,
+  engineStop,
+  readEngineLog,
+} from '../../../engine/daemon-control';
 import { livePid, startDaemon, type RunningDaemon } from '../../../engine/daemon';
 import { API_VERSION } from '../../../engine/api/version';
 import { requireHost } from '../../helpers/host';
@@ -227,9 +232,9 @@ d('engine daemon graceful stop', () => {
         resolveConfig({ 'data-root': join(dir, 'data'), socket, pidfile }),
         { log: () => undefined },
       );
-      const stream = (await new Docker({
+      const stream = await new Docker({
         socketPath: socket,
-      }).getEvents());
+      }).getEvents();
       const ended = new Promise<void>((resolve) => {
         stream.on('end', resolve);
         stream.on('error', () => resolve());
@@ -282,5 +287,6 @@ d('engine daemon management (detached start, status, stop)', () => {
     expect(existsSync(`/proc/${started.pid}`)).toBe(false);
     expect(readdirSync(join(dir, 'run'))).toEqual([]);
     expect(readFileSync(config.logFile, 'utf8')).toContain('engine stopped');
+    expect(await readEngineLog(opts, 1)).toMatch(/engine stopped\n$/);
   });
 });

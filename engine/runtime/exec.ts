@@ -108,7 +108,12 @@ export async function exec(
   let stderr = '';
   p.child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   p.child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  p.child.stdin?.end(opts.input ?? '');
+  // a process that exits without reading its stdin closes the pipe: EPIPE is not a failure
+  p.child.stdin?.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') p.child.emit('error', e);
+  });
+  if (opts.input !== undefined && opts.input !== '') p.child.stdin?.end(opts.input);
+  else p.child.stdin?.end();
   const [, exitCode] = await Promise.all([p.started, p.exitCode]);
   return { exitCode, stdout, stderr };
 }

@@ -133,6 +133,44 @@ export async function rmdirCgroup(dir: string, opts: { retries?: number } = {}):
   }
 }
 
+/**
+ * Removes a cgroup and every cgroup nested in it, children first (a container with its own
+ * cgroup namespace may have made some; rmdir of a cgroup with children fails with EBUSY).
+ */
+export async function rmdirCgroupTree(dir: string): Promise<boolean> {
+  for (const sub of await subdirectories(dir)) await rmdirCgroupTree(join(dir, sub));
+  return rmdirCgroup(dir);
+}
+
+/** The names of the subdirectories (nested cgroups) of `dir`; none when it does not exist. */
+async function subdirectories(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    return entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return [];
+    throw new TscError('TSC_CGROUP', `list cgroup ${dir}: ${errnoOf(e) ?? String(e)}`, {
+      cause: e,
+    });
+  }
+}
+
+/**
+ * The processes of a cgroup and of every cgroup nested in it (`cgroup.procs` lists only a
+ * cgroup's own), sorted ascending, without duplicates. Empty when the cgroup does not exist.
+ */
+export async function subtreePids(dir: string): Promise<number[]> {
+  const own = await readControlIfExists(dir, 'cgroup.procs');
+  const all = new Set(own === undefined ? [] : parsePidList(own));
+  for (const sub of await subdirectories(dir)) {
+    for (const pid of await subtreePids(join(dir, sub))) all.add(pid);
+  }
+  return [...all].sort((a, b) => a - b);
+}
+
 /** Unlinks the regular files of a directory that has no subdirectories; false if it has any. */
 async function unlinkPlainFiles(dir: string): Promise<boolean> {
   const entries = await readdir(dir, { withFileTypes: true });

@@ -125,13 +125,17 @@ export interface Cgroup {
   freeze(): Promise<void>;
   /** Thaws the group (docker unpause). */
   thaw(): Promise<void>;
-  /** Sends a signal to every process in the group (v2 SIGKILL uses `cgroup.kill`). */
+  /**
+   * Sends a signal to every process in the group and its nested groups (v2 SIGKILL uses
+   * `cgroup.kill`; v1 SIGKILL is sent with the group frozen). Signals other than SIGKILL stay
+   * pending in a frozen group until thaw().
+   */
   killAll(signal: NodeJS.Signals): Promise<void>;
-  /** The process ids in the group, sorted ascending. */
+  /** The process ids in the group and in groups nested in it, sorted ascending. */
   pids(): Promise<number[]>;
   /**
    * Waits (bounded) until the group is empty, then removes the directory of every controller
-   * and any ancestors below the root that are left empty. Throws TSC_CGROUP when tasks remain.
+   * (nested groups first) and any ancestors below the root that are left empty. Throws TSC_CGROUP when tasks remain.
    */
   remove(): Promise<void>;
 }

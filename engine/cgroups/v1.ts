@@ -11,13 +11,13 @@ import {
   cgroupSegments,
   exists,
   mkdirCgroup,
-  parsePidList,
   pollUntil,
   readControl,
   readControlIfExists,
   resolveDevicePaths,
   retryIfParentVanished,
-  rmdirCgroup,
+  rmdirCgroupTree,
+  subtreePids,
   rmdirEmptyAncestors,
   writeControl,
 } from './fs.js';
@@ -217,9 +217,7 @@ export class V1Cgroup implements Cgroup {
 
   async pids(): Promise<number[]> {
     const dir = this.dirOf('pids') ?? this.dirOf('freezer') ?? this.distinctDirs()[0];
-    if (dir === undefined) return [];
-    const text = await readControlIfExists(dir, 'cgroup.procs');
-    return text === undefined ? [] : parsePidList(text);
+    return dir === undefined ? [] : subtreePids(dir);
   }
 
   async remove(): Promise<void> {
@@ -234,7 +232,7 @@ export class V1Cgroup implements Cgroup {
     const errors: unknown[] = [];
     for (const h of distinct(this.hierarchies)) {
       try {
-        await rmdirCgroup(join(h.mount, ...this.segments));
+        await rmdirCgroupTree(join(h.mount, ...this.segments));
         await rmdirEmptyAncestors(h.mount, this.segments);
       } catch (e) {
         errors.push(e);

@@ -11,13 +11,13 @@ import {
   errnoOf,
   exists,
   mkdirCgroup,
-  parsePidList,
   pollUntil,
   readControl,
   readControlIfExists,
   resolveDevicePaths,
   retryIfParentVanished,
-  rmdirCgroup,
+  rmdirCgroupTree,
+  subtreePids,
   rmdirEmptyAncestors,
   writeControl,
 } from './fs.js';
@@ -102,8 +102,7 @@ export class V2Cgroup implements Cgroup {
   }
 
   async pids(): Promise<number[]> {
-    const text = await readControlIfExists(this.dir, 'cgroup.procs');
-    return text === undefined ? [] : parsePidList(text);
+    return subtreePids(this.dir);
   }
 
   async remove(): Promise<void> {
@@ -116,7 +115,7 @@ export class V2Cgroup implements Cgroup {
         { hint: 'kill the processes first (killAll)' },
       );
     }
-    await rmdirCgroup(this.dir);
+    await rmdirCgroupTree(this.dir);
     await rmdirEmptyAncestors(this.root, cgroupSegments(this.name));
   }
 }

@@ -3,7 +3,7 @@
 // the freezer stops tasks, stats grow, OOM kills are counted, remove leaves nothing behind.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TscError } from '../../../base/errors';
 import {
@@ -234,6 +234,21 @@ d('engine/cgroups on the live host', () => {
           )
         : [CGROUP_ROOT];
     for (const r of roots) expect(existsSync(join(r, top))).toBe(false);
+  });
+
+  it('sees, kills and removes cgroups nested inside the container group', async () => {
+    const name = uniqueName('nested');
+    const cg = await m.create(name, {});
+    const p = await startIn(cg, 'exec sleep 1000');
+    // what a container with its own cgroup namespace may do: make a child group and move into it
+    const nestedDir = kernelFile(m, name, 'pids', 'inner');
+    mkdirSync(nestedDir);
+    writeFileSync(join(nestedDir, 'cgroup.procs'), String(p.pid));
+    expect(await cg.pids()).toEqual([p.pid]);
+    await cg.killAll('SIGKILL');
+    expect((await p.exited).signal).toBe('SIGKILL');
+    await cg.remove();
+    expect(existsSync(kernelFile(m, name, 'pids', ''))).toBe(false);
   });
 
   it('creates and removes siblings under one parent concurrently', async () => {

@@ -166,6 +166,19 @@ describe('v2 manager on a fake cgroupfs', () => {
     await cg.remove(); // already gone: no error
   });
 
+  it('counts processes of nested groups and removes them children first', async () => {
+    fakeCgroup('tsc-test-tree', LEAF_FILES, { 'cgroup.procs': '10\n' });
+    fakeCgroup('tsc-test-tree/a', ['cgroup.procs'], { 'cgroup.procs': '12\n10\n' });
+    fakeCgroup('tsc-test-tree/a/b', ['cgroup.procs'], { 'cgroup.procs': '11\n' });
+    const cg = createCgroupManager({ root, version: 2, waitMs: 20 }).open('tsc-test-tree');
+    expect(await cg.pids()).toEqual([10, 11, 12]);
+    for (const rel of ['tsc-test-tree', 'tsc-test-tree/a', 'tsc-test-tree/a/b']) {
+      writeFileSync(join(root, rel, 'cgroup.procs'), '');
+    }
+    await cg.remove();
+    expect(existsSync(join(root, 'tsc-test-tree'))).toBe(false);
+  });
+
   it('reads stats from the v2 files', async () => {
     fakeCgroup('tsc-test-stats', [], {
       'cpu.stat':

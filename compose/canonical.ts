@@ -222,12 +222,16 @@ function ports(ctx: Ctx, v: RawValue, path: TreePath): RawValue {
       if (typeof r === 'string') fail(ctx, [...path, i], r);
       else out.push(...r);
     } else if (isRawMap(item)) {
-      const m: RawMap = { ...item };
-      if (m.mode === undefined) m.mode = 'ingress';
-      if (m.target !== undefined) m.target = numberValue(m.target);
-      if (m.published !== undefined && m.published !== null)
-        m.published = scalarString(m.published);
-      if (m.protocol === undefined) m.protocol = 'tcp';
+      const m: RawMap = {};
+      if (item.name !== undefined) m.name = item.name;
+      m.mode = item.mode ?? 'ingress';
+      if (item.host_ip !== undefined) m.host_ip = item.host_ip;
+      if (item.target !== undefined) m.target = numberValue(item.target);
+      if (item.published !== undefined && item.published !== null) {
+        m.published = scalarString(item.published);
+      }
+      m.protocol = item.protocol ?? 'tcp';
+      for (const [k, x] of Object.entries(item)) if (!(k in m)) m[k] = x;
       out.push(m);
     } else out.push(item);
   });
@@ -271,6 +275,9 @@ function isBindSource(src: string): boolean {
 /** Parses `[source:]target[:mode]` into a long-syntax mount. */
 export function parseVolumeSpec(spec: string): RawMap | string {
   const parts = splitVolumeSpec(spec);
+  // `${UNSET}:/target` interpolates to `:/target`: compose-go loads it as an anonymous volume
+  if (parts.length === 2 && parts[0] === '' && parts[1] !== '')
+    return { type: 'volume', target: parts[1] ?? '' };
   if (parts.length > 3 || parts.some((p) => p === '')) {
     if (parts.length === 1 || parts.some((p) => p === ''))
       return `invalid spec: ${spec}: empty section between colons`;
@@ -658,16 +665,18 @@ export function canonicalize(tree: RawMap): RawMap {
   const out: RawMap = { ...tree };
   if (isRawMap(tree.services)) {
     const services: RawMap = {};
-    for (const [name, s] of Object.entries(tree.services))
-      services[name] = service(ctx, s, ['services', name]);
+    for (const [name, s] of Object.entries(tree.services)) {
+      // an empty service (`nil:`) is an empty mapping
+      services[name] = service(ctx, s === null ? {} : s, ['services', name]);
+    }
+
     out.services = services;
   }
   for (const kind of ['networks', 'volumes', 'secrets', 'configs']) {
     const section = tree[kind];
     if (!isRawMap(section)) continue;
     const m: RawMap = {};
-    for (const [key, v] of Object.entries(section))
-      m[key] = key.startsWith('x-') ? v : resource(ctx, kind, key, v);
+    for (const [key, v] of Object.entries(section)) m[key] = resource(ctx, kind, key, v);
     out[kind] = m;
   }
   if (ctx.issues.length > 0) throw new ComposeError('TSC_COMPOSE_INVALID', ctx.issues);

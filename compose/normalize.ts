@@ -210,7 +210,6 @@ function setNames(tree: RawMap, project: string): void {
     const section = tree[kind];
     if (!isRawMap(section)) continue;
     for (const [key, r] of Object.entries(section)) {
-      if (key.startsWith('x-')) continue;
       const res: RawMap = isRawMap(r) ? r : {};
       if (res.name === undefined || res.name === null) {
         res.name = res.external === true ? key : `${project}_${key}`;

@@ -188,7 +188,10 @@ function arrange(v: unknown, shape: Shape, ctx: RenderContext, nested: boolean):
   return out;
 }
 
-/** Drops the opt-out fields JSON leaves out when true (bind.create_host_path, env_file.required). */
+/**
+ * Drops the opt-out fields YAML leaves out when true (compose-go `OptOut`: `create_host_path`,
+ * `env_file[].required`); JSON keeps them, as `config --format json` of docker compose prints them.
+ */
 function dropOptOuts(services: Record<string, unknown>): void {
   for (const svc of Object.values(services)) {
     if (!isObject(svc)) continue;
@@ -196,7 +199,6 @@ function dropOptOuts(services: Record<string, unknown>): void {
       for (const vol of svc.volumes) {
         if (!isObject(vol) || !isObject(vol.bind)) continue;
         if (vol.bind.create_host_path === true) delete vol.bind.create_host_path;
-        if (Object.keys(vol.bind).length === 0) delete vol.bind;
       }
     }
     if (Array.isArray(svc.env_file)) {
@@ -230,8 +232,8 @@ export function renderConfig(p: Project, o: RenderOptions): string {
     const section = arranged[k];
     if (isObject(section) && Object.keys(section).length === 0) delete arranged[k];
   }
+  if (!ctx.json && isObject(arranged.services)) dropOptOuts(arranged.services);
   if (ctx.json) {
-    if (isObject(arranged.services)) dropOptOuts(arranged.services);
     const top: Record<string, unknown> = {};
     for (const k of sortedKeys(arranged)) top[k] = arranged[k];
     return `${JSON.stringify(top, null, 2)}\n`;

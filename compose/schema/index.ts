@@ -98,6 +98,15 @@ function flatten(tree: RawMap, issue: z.core.$ZodIssue, base: PathSegment[]): Sc
   return best ? [best] : [issueAt(path, 'invalid value')];
 }
 
+/** compose-go loads an empty service (`nil:` with no value) as an empty mapping. */
+function withEmptyServices(tree: RawMap): RawMap {
+  const services = tree.services;
+  if (!isRawMap(services) || !Object.values(services).includes(null)) return tree;
+  const copy: RawMap = {};
+  for (const [k, v] of Object.entries(services)) copy[k] = v === null ? {} : v;
+  return { ...tree, services: copy };
+}
+
 function comparePaths(a: TreePath, b: TreePath): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
@@ -117,7 +126,7 @@ function comparePaths(a: TreePath, b: TreePath): number {
  * @returns every issue, sorted by path then message; [] when the tree is valid
  */
 export function validateSchema(tree: RawMap): SchemaIssue[] {
-  const r = composeFileSchema.safeParse(tree);
+  const r = composeFileSchema.safeParse(withEmptyServices(tree));
   if (r.success) return [];
   const out: SchemaIssue[] = [];
   const seen = new Set<string>();

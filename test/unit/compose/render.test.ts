@@ -57,8 +57,7 @@ services:
         source: /srv/data
         target: /data
         read_only: true
-        bind:
-          create_host_path: true
+        bind: {}
     x-svc: 2
 networks:
   default:
@@ -87,11 +86,17 @@ describe('renderConfig json', () => {
   test('top-level keys sorted like a Go map, extensions kept there', () => {
     expect(Object.keys(json)).toEqual(['name', 'networks', 'services', 'x-top']);
   });
-  test('nested extensions and opt-out defaults are left out', () => {
+  test('nested extensions are left out, opt-out defaults kept', () => {
     const web = (json.services as Record<string, Record<string, unknown>>).web;
     expect(web?.['x-svc']).toBeUndefined();
     expect(web?.volumes).toEqual([
-      { type: 'bind', source: '/srv/data', target: '/data', read_only: true },
+      {
+        type: 'bind',
+        source: '/srv/data',
+        target: '/data',
+        read_only: true,
+        bind: { create_host_path: true },
+      },
     ]);
   });
 });

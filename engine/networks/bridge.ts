@@ -1,57 +1,149 @@
 /**
- * Linux bridges and veth endpoints through iproute2: one `ip -batch -` process per namespace per
- * operation (an `ip` process costs 3-7 ms). The container end of a veth is created directly in the
- * container's netns (moving it costs ~18 ms). Command lists are built by pure functions.
- * Owns no IP allocation and no iptables rules.
+ * Linux bridges and veth endpoints through iproute2. Host-netns commands go to one long-lived
+ * `ip -force -batch -` process (spawning a process costs ~5 ms here); an attach costs one `ip -n`
+ * process that creates the veth inside the container netns with its peer born in ours (moving a
+ * veth costs ~18 ms). Command lists are built by pure functions. Owns no IPAM and no iptables.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 
 import { TscError } from '../../base/errors.js';
 
-/** The `ip` and `nsenter` executables (iproute2, util-linux); overridable for tests. */
+/** The `ip` executable (iproute2); overridable for tests. */
 export interface IpTools {
   /** Path or name of `ip`. */
   readonly ip: string;
-  /** Path or name of `nsenter`. */
-  readonly nsenter: string;
 }
 
-const DEFAULT_TOOLS: IpTools = { ip: 'ip', nsenter: 'nsenter' };
+const DEFAULT_TOOLS: IpTools = { ip: 'ip' };
 
 /**
- * Runs `ip -batch -` with the given commands (one per line, without the leading `ip`), in the
- * engine's netns or, with `netnsPath`, inside that netns through `nsenter --net=<path>`.
+ * Runs `ip -batch -` once with the given commands (one per line, without the leading `ip`), in
+ * our netns or, with `netnsName` (a name under /run/netns), inside that netns (`ip -n`).
  * Throws TSC_NETWORK with iproute2's message when a command fails (the batch stops there).
  */
 export async function runIpBatch(
   commands: readonly string[],
-  netnsPath?: string,
+  netnsName?: string,
   tools: IpTools = DEFAULT_TOOLS,
 ): Promise<void> {
   if (commands.length === 0) return;
-  const argv =
-    netnsPath === undefined
-      ? [tools.ip, '-batch', '-']
-      : [tools.nsenter, `--net=${netnsPath}`, tools.ip, '-batch', '-'];
-  const [file = '', ...args] = argv;
+  const args = netnsName === undefined ? ['-batch', '-'] : ['-n', netnsName, '-batch', '-'];
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(tools.ip, args, { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', (e) =>
-      reject(new TscError('TSC_NETWORK', `run ${file}: ${e.message}`, { cause: e })),
+      reject(new TscError('TSC_NETWORK', `run ${tools.ip}: ${e.message}`, { cause: e })),
     );
     child.on('close', (code) => {
       if (code === 0) resolve();
       else {
-        const where = netnsPath === undefined ? '' : ` in ${netnsPath}`;
+        const where = netnsName === undefined ? '' : ` in netns ${netnsName}`;
         const detail = stderr.trim().split('\n').join('; ') || `exit ${String(code)}`;
         reject(new TscError('TSC_NETWORK', `ip -batch${where}: ${detail}`));
       }
     });
+    child.stdin.on('error', () => undefined);
     child.stdin.end(commands.join('\n') + '\n');
   });
+}
+
+interface PendingBatch {
+  readonly first: number;
+  readonly sentinel: number;
+  readonly errors: string[];
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/**
+ * A long-lived `ip -force -batch -` in our netns. Each request is followed by a sentinel command
+ * that always fails (`link show dev tsc-sentinel-N`): iproute2 reports every failure on stderr as
+ * `<message>\nCommand failed -:<line>`, in order, so the sentinel's report ends the request and
+ * the reports before it are the request's errors. Requests run one at a time, in order.
+ */
+export class IpSession {
+  private child: ChildProcess | undefined;
+  private line = 0;
+  private buffer = '';
+  private readonly pending: PendingBatch[] = [];
+
+  constructor(private readonly tools: IpTools = DEFAULT_TOOLS) {}
+
+  /** Runs commands; rejects with TSC_NETWORK listing each failed command's message. */
+  run(commands: readonly string[]): Promise<void> {
+    if (commands.length === 0) return Promise.resolve();
+    const child = this.ensure();
+    const first = this.line + 1;
+    this.line += commands.length + 1;
+    const sentinel = this.line;
+    if (this.pending.length === 0) this.setRef(true);
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ first, sentinel, errors: [], resolve, reject });
+      child.stdin?.write(`${commands.join('\n')}\nlink show dev tsc-sentinel-${sentinel}\n`);
+    });
+  }
+
+  /** Ends the process (pending requests fail). */
+  close(): void {
+    this.child?.stdin?.end();
+    this.child = undefined;
+  }
+
+  private ensure(): ChildProcess {
+    if (this.child) return this.child;
+    const child = spawn(this.tools.ip, ['-force', '-batch', '-'], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    this.line = 0;
+    this.buffer = '';
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => this.onStderr(d));
+    child.stdin?.on('error', () => undefined);
+    const fail = (why: string): void => {
+      if (this.child === child) this.child = undefined;
+      for (const p of this.pending.splice(0)) {
+        p.reject(new TscError('TSC_NETWORK', `ip -batch session: ${why}`));
+      }
+    };
+    child.on('error', (e) => fail(e.message));
+    child.on('close', (code) => fail(`exited ${String(code)}`));
+    this.child = child;
+    this.setRef(false);
+    return child;
+  }
+
+  /** Keeps the process alive only while requests are pending (an idle session must not). */
+  private setRef(on: boolean): void {
+    const c = this.child;
+    if (!c) return;
+    type Refable = { ref?: () => void; unref?: () => void } | null;
+    for (const h of [c, c.stdin as Refable, c.stderr as Refable]) {
+      if (on) h?.ref?.();
+      else h?.unref?.();
+    }
+  }
+
+  private onStderr(data: string): void {
+    this.buffer += data;
+    const re = /Command failed -:(\d+)\n/;
+    for (let m = re.exec(this.buffer); m; m = re.exec(this.buffer)) {
+      const message = this.buffer.slice(0, m.index).trim();
+      const lineNo = Number(m[1]);
+      this.buffer = this.buffer.slice(m.index + m[0].length);
+      const req = this.pending[0];
+      if (!req) continue;
+      if (lineNo === req.sentinel) {
+        this.pending.shift();
+        if (this.pending.length === 0) this.setRef(false);
+        if (req.errors.length === 0) req.resolve();
+        else req.reject(new TscError('TSC_NETWORK', `ip -batch: ${req.errors.join('; ')}`));
+      } else if (lineNo >= req.first) {
+        req.errors.push(message.split('\n').join(' '));
+      }
+    }
+  }
 }
 
 /** The bridge of one network. */
@@ -116,18 +208,15 @@ export interface EndpointSpec {
   readonly gateways: readonly string[];
 }
 
-/** `ip -batch` lines for the host netns: the veth pair, its peer born in the container netns. */
-export function endpointHostCommands(ep: EndpointSpec): string[] {
+/**
+ * `ip -batch` lines run inside the container netns: the veth created there as `ifName` with its
+ * peer born in our netns (`hostNetns`, e.g. `/proc/<engine pid>/ns/net`), lo up, addresses, link
+ * up, default routes (accepted before the host end is up; the route is then `linkdown`).
+ */
+export function endpointNetnsCommands(ep: EndpointSpec, hostNetns: string): string[] {
   const mtu = ep.mtu > 0 ? ` mtu ${ep.mtu}` : '';
   return [
-    `link add ${ep.hostIfName}${mtu} type veth peer name ${ep.ifName}${mtu} address ${ep.macAddress} netns ${ep.netnsPath}`,
-    `link set ${ep.hostIfName} master ${ep.bridge} up`,
-  ];
-}
-
-/** `ip -batch` lines run inside the container netns: lo up, addresses, link up, default routes. */
-export function endpointNetnsCommands(ep: EndpointSpec): string[] {
-  return [
+    `link add ${ep.ifName}${mtu} address ${ep.macAddress} type veth peer name ${ep.hostIfName}${mtu} netns ${hostNetns}`,
     'link set lo up',
     ...ep.addresses.map((a) => `addr add ${a} dev ${ep.ifName}${a.includes(':') ? ' nodad' : ''}`),
     `link set ${ep.ifName} up`,
@@ -137,38 +226,60 @@ export function endpointNetnsCommands(ep: EndpointSpec): string[] {
   ];
 }
 
+/** `ip -batch` lines for our netns: the host end onto the bridge, up. */
+export function endpointHostCommands(ep: EndpointSpec): string[] {
+  return [`link set ${ep.hostIfName} master ${ep.bridge} up`];
+}
+
 /** Creates, addresses and raises a bridge. Throws TSC_NETWORK (e.g. the name exists). */
-export async function createBridge(spec: BridgeSpec, tools?: IpTools): Promise<void> {
-  await runIpBatch(bridgeCreateCommands(spec), undefined, tools);
-}
-
-/** Deletes a bridge; a missing device is not an error. */
-export async function removeBridge(name: string, tools?: IpTools): Promise<void> {
-  await ignoreMissing(runIpBatch([`link del ${name}`], undefined, tools));
-}
-
-/**
- * Plugs a container into a bridge: veth pair with the peer created in the netns (two `ip`
- * processes in all), then the netns side configured. On failure the host end is removed again.
- */
-export async function attachEndpoint(ep: EndpointSpec, tools?: IpTools): Promise<void> {
-  await runIpBatch(endpointHostCommands(ep), undefined, tools);
+export async function createBridge(session: IpSession, spec: BridgeSpec): Promise<void> {
   try {
-    await runIpBatch(endpointNetnsCommands(ep), ep.netnsPath, tools);
+    await session.run(bridgeCreateCommands(spec));
   } catch (e) {
-    await removeLink(ep.hostIfName, tools).catch(() => undefined);
+    await removeLink(session, spec.name).catch(() => undefined);
     throw e;
   }
 }
 
-/** Deletes a host-side veth (its peer goes with it); a missing device is not an error. */
-export async function removeLink(name: string, tools?: IpTools): Promise<void> {
-  await ignoreMissing(runIpBatch([`link del ${name}`], undefined, tools));
+/** Deletes a bridge; a missing device is not an error. */
+export async function removeBridge(session: IpSession, name: string): Promise<void> {
+  await removeLink(session, name);
 }
 
-async function ignoreMissing(p: Promise<void>): Promise<void> {
+/**
+ * Plugs a container into a bridge with one process in its netns plus one line to the session.
+ * A netns path outside /run/netns gets a temporary `/run/netns/tsc-ep-*` symlink so `ip -n` can
+ * name it. On failure the veth is removed again.
+ */
+export async function attachEndpoint(
+  session: IpSession,
+  ep: EndpointSpec,
+  tools: IpTools = DEFAULT_TOOLS,
+): Promise<void> {
+  const named = /^\/run\/netns\/([^/]+)$/.exec(ep.netnsPath)?.[1];
+  let link: string | undefined;
+  let name = named;
+  if (name === undefined) {
+    name = `tsc-ep-${randomBytes(6).toString('hex')}`;
+    mkdirSync('/run/netns', { recursive: true });
+    link = `/run/netns/${name}`;
+    symlinkSync(ep.netnsPath, link);
+  }
   try {
-    await p;
+    await runIpBatch(endpointNetnsCommands(ep, `/proc/${process.pid}/ns/net`), name, tools);
+    await session.run(endpointHostCommands(ep));
+  } catch (e) {
+    await removeLink(session, ep.hostIfName).catch(() => undefined);
+    throw e;
+  } finally {
+    if (link !== undefined) unlinkSync(link);
+  }
+}
+
+/** Deletes a link in our netns (a veth takes its peer along); a missing device is fine. */
+export async function removeLink(session: IpSession, name: string): Promise<void> {
+  try {
+    await session.run([`link del ${name}`]);
   } catch (e) {
     if (e instanceof TscError && /Cannot find device|does not exist/.test(e.message)) return;
     throw e;

@@ -11,6 +11,7 @@ import {
   attachEndpoint,
   bridgeName,
   createBridge,
+  IpSession,
   type IpTools,
   randomMac,
   readHostRoutes,
@@ -347,11 +348,13 @@ export class NetworkManager {
   private readonly proxy = new PortProxy();
   private readonly useIptables: boolean;
   private readonly published = new Map<string, { networkId: string; ports: PublishedPort[] }>();
+  private readonly ip: IpSession;
 
   constructor(private readonly options: NetworkManagerOptions = {}) {
     for (const [id, n] of Object.entries(options.state?.networks ?? {})) this.networks.set(id, n);
     this.savedIpForward = options.state?.savedIpForward;
     this.useIptables = options.iptables ?? hasIptables();
+    this.ip = new IpSession(options.ipTools);
     const forwarders =
       options.dnsForwarders ?? parseResolvConf(readHostResolvConf().content).nameservers;
     this.dns = new EmbeddedDns({ forwarders, port: options.dnsPort });
@@ -433,14 +436,11 @@ export class NetworkManager {
     };
     const state: NetworkState = { inspect, bridge, mtu, subnets, endpoints: {} };
     try {
-      await createBridge(
-        {
-          name: bridge,
-          mtu,
-          addresses: subnets.map((s) => addressWithPrefix(s.gateway, s.subnet)),
-        },
-        this.options.ipTools,
-      );
+      await createBridge(this.ip, {
+        name: bridge,
+        mtu,
+        addresses: subnets.map((s) => addressWithPrefix(s.gateway, s.subnet)),
+      });
     } catch (e) {
       throw netError('TSC_NETWORK', req.Name, `create network ${req.Name}: bridge ${bridge}`, e);
     }
@@ -451,7 +451,7 @@ export class NetworkManager {
     } catch (e) {
       this.networks.delete(id);
       await this.dns.close(id);
-      await removeBridge(bridge, this.options.ipTools).catch(() => undefined);
+      await removeBridge(this.ip, bridge).catch(() => undefined);
       await this.syncHost().catch(() => undefined);
       throw netError('TSC_NETWORK', req.Name, `create network ${req.Name}`, e);
     }
@@ -473,7 +473,7 @@ export class NetworkManager {
       );
     }
     await this.dns.close(n.inspect.Id);
-    await removeBridge(n.bridge, this.options.ipTools);
+    await removeBridge(this.ip, n.bridge);
     this.networks.delete(n.inspect.Id);
     await this.syncHost();
   }
@@ -572,6 +572,7 @@ export class NetworkManager {
     const v6 = subnets.find((s) => s.family === 6);
     try {
       await attachEndpoint(
+        this.ip,
         {
           bridge: n.bridge,
           hostIfName: ep.hostIfName,
@@ -617,7 +618,7 @@ export class NetworkManager {
       );
     }
     this.dns.unregister(n.inspect.Id, ep.endpointId);
-    await removeLink(ep.hostIfName, this.options.ipTools);
+    await removeLink(this.ip, ep.hostIfName);
     this.dropEndpoint(n.inspect.Id, ep.endpointId);
   }
 
@@ -712,6 +713,7 @@ export class NetworkManager {
   async close(): Promise<void> {
     await this.proxy.closeAll();
     await this.dns.closeAll();
+    this.ip.close();
   }
 
   private async startDns(n: NetworkState): Promise<void> {

@@ -207,8 +207,9 @@ async function openProxy(b: PortBinding, port: number, containerIp: string): Pro
 
 async function openTcpProxy(b: PortBinding, port: number, containerIp: string): Promise<OpenProxy> {
   const conns = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect({ host: containerIp, port: b.containerPort });
+  // Half-open on both sides: a client that shuts down its write side still gets the reply.
+  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = connect({ host: containerIp, port: b.containerPort, allowHalfOpen: true });
     conns.add(client);
     conns.add(upstream);
     const drop = (): void => {

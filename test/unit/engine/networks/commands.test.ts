@@ -53,15 +53,25 @@ describe('bridge commands', () => {
       addresses: ['172.18.0.2/16'],
       gateways: ['172.18.0.1'],
     };
-    expect(endpointHostCommands(ep)).toEqual([
-      'link add vtsc1 type veth peer name eth1 address 02:00:00:00:00:01 netns /proc/42/ns/net',
-      'link set vtsc1 master br-tscx up',
-    ]);
-    expect(endpointNetnsCommands(ep)).toEqual([
+    expect(endpointNetnsCommands(ep, '/proc/7/ns/net')).toEqual([
+      'link add eth1 address 02:00:00:00:00:01 type veth peer name vtsc1 netns /proc/7/ns/net',
       'link set lo up',
       'addr add 172.18.0.2/16 dev eth1',
       'link set eth1 up',
       'route replace default via 172.18.0.1 dev eth1',
+    ]);
+    expect(endpointHostCommands(ep)).toEqual(['link set vtsc1 master br-tscx up']);
+    expect(
+      endpointNetnsCommands(
+        { ...ep, mtu: 1400, addresses: ['fd00::2/64'], gateways: ['fd00::1'] },
+        '/x',
+      ),
+    ).toEqual([
+      'link add eth1 mtu 1400 address 02:00:00:00:00:01 type veth peer name vtsc1 mtu 1400 netns /x',
+      'link set lo up',
+      'addr add fd00::2/64 dev eth1 nodad',
+      'link set eth1 up',
+      '-6 route replace default via fd00::1 dev eth1',
     ]);
   });
 });

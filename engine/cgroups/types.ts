@@ -115,6 +115,12 @@ export interface CgroupStats {
 export interface Cgroup {
   /** The path below the hierarchy root, e.g. `tscompose/<container id>`. */
   readonly name: string;
+  /**
+   * The cgroup's directories: on v1 one per mounted controller (`memory` →
+   * `/sys/fs/cgroup/memory/<name>`, co-mounted controllers share one), on v2 `{ unified: dir }`.
+   * For the runtime's cgroup mounts and for joining with CLONE_INTO_CGROUP. No I/O.
+   */
+  directories(): Readonly<Record<string, string>>;
   /** Moves a process (all its threads) into the cgroup. Throws TscError TSC_CGROUP. */
   addProcess(pid: number): Promise<void>;
   /** Applies resource limits (see {@link resourceWrites} for the files). Throws TSC_CGROUP. */

@@ -124,6 +124,12 @@ export class V1Cgroup implements Cgroup {
     return dir;
   }
 
+  directories(): Readonly<Record<string, string>> {
+    return Object.fromEntries(
+      this.hierarchies.map((h) => [h.controller, join(h.mount, ...this.segments)]),
+    );
+  }
+
   async addProcess(pid: number): Promise<void> {
     for (const dir of this.distinctDirs()) await writeControl(dir, 'cgroup.procs', String(pid));
   }

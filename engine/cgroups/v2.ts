@@ -43,6 +43,10 @@ export class V2Cgroup implements Cgroup {
     this.dir = join(root, ...cgroupSegments(name));
   }
 
+  directories(): Readonly<Record<string, string>> {
+    return { unified: this.dir };
+  }
+
   async addProcess(pid: number): Promise<void> {
     await writeControl(this.dir, 'cgroup.procs', String(pid));
   }

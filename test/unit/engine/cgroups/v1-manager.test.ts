@@ -73,6 +73,16 @@ describe('v1 manager on a fake cgroupfs', () => {
       'freezer',
     ]);
     expect(m.open('tsc-test-x').distinctDirs()).toHaveLength(7);
+    expect(m.open('tsc-test-x/y').directories()).toEqual({
+      cpuset: join(root, 'cpuset/tsc-test-x/y'),
+      devices: join(root, 'devices/tsc-test-x/y'),
+      memory: join(root, 'memory/tsc-test-x/y'),
+      cpu: join(root, 'cpu/tsc-test-x/y'),
+      cpuacct: join(root, 'cpuacct/tsc-test-x/y'),
+      pids: join(root, 'pids/tsc-test-x/y'),
+      blkio: join(root, 'blkio/tsc-test-x/y'),
+      freezer: join(root, 'freezer/tsc-test-x/y'),
+    });
   });
 
   it('writes limits in each hierarchy and inherits the parent cpuset', async () => {

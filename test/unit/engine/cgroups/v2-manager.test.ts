@@ -74,6 +74,7 @@ describe('v2 manager on a fake cgroupfs', () => {
       blkioDeviceWriteBps: [{ path: '8:0', rate: 1000 }],
     });
     expect(cg.name).toBe('tsc-test-app/web');
+    expect(cg.directories()).toEqual({ unified: join(root, 'tsc-test-app/web') });
     expect(read('', 'cgroup.subtree_control')).toBe(
       '+cpuset +cpu +io +memory +hugetlb +pids +rdma',
     );

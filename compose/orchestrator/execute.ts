@@ -180,7 +180,17 @@ export async function waitCondition(
       const exited = s.Status === 'exited' || s.Status === 'dead';
       switch (condition) {
         case 'service_started':
-          if (s.Running || exited) pending.delete(name);
+          // used by `up --wait` only (depends_on service_started needs no wait node): running,
+          // and healthy when the container has a healthcheck (from the image, say)
+          if (exited) {
+            throw dependencyError(`container ${name} exited (${s.ExitCode})`);
+          }
+          if (s.Health?.Status === 'unhealthy') {
+            throw dependencyError(`container ${name} is unhealthy`);
+          }
+          if (s.Running && (s.Health === undefined || s.Health.Status === 'healthy')) {
+            pending.delete(name);
+          }
           break;
         case 'service_healthy':
           if (s.Health === undefined) {

@@ -18,7 +18,13 @@ import {
   VOLUME_LABEL,
 } from './labels.js';
 import type { ObservedContainer, ObservedState } from './observe.js';
-import { type ContainerRef, type Op, type Plan, PlanBuilder } from './plan.js';
+import {
+  type ContainerRef,
+  type DependencyCondition,
+  type Op,
+  type Plan,
+  PlanBuilder,
+} from './plan.js';
 import {
   type TranslateContext,
   containerName,
@@ -44,6 +50,12 @@ export interface UpOptions {
   readonly noDeps?: boolean | undefined;
   /** Services named on the command line (empty/undefined = all). */
   readonly services?: readonly string[] | undefined;
+  /**
+   * `--wait`: end with a wait-service node per service: exited 0 for services others depend on
+   * with service_completed_successfully, healthy when a healthcheck is declared, else running
+   * (or healthy when the image has a healthcheck: see waitCondition).
+   */
+  readonly wait?: boolean | undefined;
   /** `--no-start`: create only. */
   readonly noStart?: boolean | undefined;
   /** `--pull`: overrides every service's pull_policy (`always`, `missing`, `never`). */
@@ -274,6 +286,7 @@ export function reconcileUp(project: Project, observed: ObservedState, o: UpOpti
   const createNodes = new Map<string, number[]>(); // service -> create ids
   const toStart = new Map<string, { ref: ContainerRef; after: number[]; cause: string }[]>();
   const recreated = new Set<string>();
+  const finalNames = new Map<string, string[]>(); // service -> its container names after the plan
   for (const s of order) {
     const svc = project.services[s];
     if (svc === undefined) continue;
@@ -353,6 +366,10 @@ export function reconcileUp(project: Project, observed: ObservedState, o: UpOpti
     }
     createNodes.set(s, creates);
     toStart.set(s, starts);
+    finalNames.set(
+      s,
+      [...used].sort((x, y) => x - y).map((n) => containerName(project.name, s, svc, n)),
+    );
   }
 
   // 5. starts, in dependency order, gated by wait nodes
@@ -379,13 +396,7 @@ export function reconcileUp(project: Project, observed: ObservedState, o: UpOpti
         const key = `${d}\0${dep.condition}`;
         let w = waitNodes.get(key);
         if (w === undefined) {
-          const dsvc = project.services[d];
-          const n = desiredReplicas(d, dsvc, o.scale);
-          const names: string[] = [];
-          for (let i = 1; i <= n; i++) names.push(containerName(project.name, d, dsvc, i));
-          const existingNames = live.filter((c) => c.service === d).map((c) => c.name);
-          const containers =
-            n > 0 && existingNames.length >= n ? existingNames.slice(0, n).sort(byString) : names;
+          const containers = finalNames.get(d) ?? [];
           w = b.add(
             {
               kind: 'wait-service',
@@ -405,6 +416,32 @@ export function reconcileUp(project: Project, observed: ObservedState, o: UpOpti
         b.add({ kind: 'start-container', container: st.ref }, st.cause, [...st.after, ...gates]),
       );
       startNodes.set(s, ids);
+    }
+    if (o.wait === true) {
+      const completedDeps = new Set<string>();
+      for (const s of order) {
+        for (const [d, dep] of Object.entries(project.services[s]?.depends_on ?? {})) {
+          if (dep.condition === 'service_completed_successfully') completedDeps.add(d);
+        }
+      }
+      for (const s of order) {
+        const svc = project.services[s];
+        const containers = finalNames.get(s) ?? [];
+        if (svc === undefined || containers.length === 0) continue;
+        const hc = svc.healthcheck;
+        const healthy = hc !== undefined && hc.disable !== true && hc.test?.[0] !== 'NONE';
+        const condition: DependencyCondition = completedDeps.has(s)
+          ? 'service_completed_successfully'
+          : healthy
+            ? 'service_healthy'
+            : 'service_started';
+        if (waitNodes.has(`${s}\0${condition}`)) continue;
+        b.add(
+          { kind: 'wait-service', service: s, condition, containers, required: true },
+          'wait',
+          startNodes.get(s) ?? [],
+        );
+      }
     }
   }
   return { nodes: b.nodes, orphans: o.removeOrphans === true ? [] : orphans.map((c) => c.name) };
@@ -448,6 +485,87 @@ function removeContainer(
 }
 
 /**
+ * Visits containers dependents first: `step(c, after)` adds the nodes for one container, `after`
+ * being the ids returned for every container of the services that depend on its service
+ * (dependencies from the project when given, else from the `depends_on` labels).
+ * @returns every id `step` returned, per service
+ */
+function reverseDependencyWalk(
+  targets: readonly ObservedContainer[],
+  project: Project | undefined,
+  step: (c: ObservedContainer, after: readonly number[]) => number | undefined,
+): Map<string, number[]> {
+  const deps = new Map<string, Set<string>>();
+  for (const c of targets) {
+    const set = deps.get(c.service) ?? new Set<string>();
+    const fromProject = project?.services[c.service];
+    for (const d of fromProject ? serviceDependencies(fromProject) : c.dependsOn) set.add(d);
+    deps.set(c.service, set);
+  }
+  const services = [...deps.keys()].sort(byString);
+  const ids = new Map<string, number[]>();
+  const visit = (s: string, stack: Set<string>): void => {
+    if (ids.has(s) || stack.has(s)) return;
+    stack.add(s);
+    const dependents = services.filter((x) => deps.get(x)?.has(s) === true);
+    for (const x of dependents) visit(x, stack);
+    const after = dependents.flatMap((x) => ids.get(x) ?? []);
+    const mine: number[] = [];
+    for (const c of targets.filter((x) => x.service === s)) {
+      const id = step(c, after);
+      if (id !== undefined) mine.push(id);
+    }
+    ids.set(s, mine.length > 0 ? mine : after);
+  };
+  for (const s of services) visit(s, new Set());
+  return ids;
+}
+
+/** `stop` options (docker compose `api.StopOptions`). */
+export interface StopOptions {
+  /** Services to stop (empty/undefined = all); their dependents are stopped too, first. */
+  readonly services?: readonly string[] | undefined;
+  /** `-t` seconds. */
+  readonly timeoutS?: number | undefined;
+}
+
+/**
+ * The `stop` plan: running containers stopped dependents first; independent services in parallel.
+ * With `services`, also every service that (transitively) depends on them, like docker compose.
+ */
+export function reconcileStop(
+  observed: ObservedState,
+  o: StopOptions = {},
+  project?: Project,
+): Plan {
+  const b = new PlanBuilder();
+  const live = observed.containers.filter((c) => !c.oneoff);
+  let chosen: Set<string> | undefined;
+  if (o.services !== undefined && o.services.length > 0) {
+    chosen = new Set(o.services);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const c of live) {
+        if (chosen.has(c.service)) continue;
+        const svc = project?.services[c.service];
+        const deps = svc ? serviceDependencies(svc) : c.dependsOn;
+        if (deps.some((d) => chosen?.has(d) === true)) {
+          chosen.add(c.service);
+          grew = true;
+        }
+      }
+    }
+  }
+  const targets = live.filter((c) => chosen === undefined || chosen.has(c.service));
+  reverseDependencyWalk(targets, project, (c, after) => {
+    if (c.state !== 'running' && c.state !== 'paused' && c.state !== 'restarting') return undefined;
+    const timeoutS = o.timeoutS ?? graceSeconds(project?.services[c.service]);
+    return b.add({ kind: 'stop-container', container: ref(c), timeoutS }, 'stop', after);
+  });
+  return { nodes: b.nodes, orphans: [] };
+}
+
+/**
  * The `down` plan: containers stopped and removed dependents first (reverse dependency order, from
  * the project when given, else from the `depends_on` labels), then networks, then volumes (`-v`),
  * then images (`--rmi`). Without a project every labelled container is removed.
@@ -463,34 +581,10 @@ export function reconcileDown(
     project === undefined || project.services[c.service] !== undefined;
   const orphans = live.filter((c) => !known(c) && !c.oneoff);
   const targets = live.filter((c) => known(c) || o.removeOrphans === true);
-  // dependency edges between observed services
-  const deps = new Map<string, Set<string>>();
-  for (const c of targets) {
-    const set = deps.get(c.service) ?? new Set<string>();
-    const fromProject = project?.services[c.service];
-    for (const d of fromProject ? serviceDependencies(fromProject) : c.dependsOn) set.add(d);
-    deps.set(c.service, set);
-  }
-  const services = [...deps.keys()].sort(byString);
-  // reverse dependency order: a service goes after every service that depends on it
-  const removeIds = new Map<string, number[]>();
-  const done = new Set<string>();
-  const visit = (s: string, stack: Set<string>): void => {
-    if (done.has(s) || stack.has(s)) return;
-    stack.add(s);
-    const dependents = services.filter((x) => deps.get(x)?.has(s) === true);
-    for (const x of dependents) visit(x, stack);
-    const after = dependents.flatMap((x) => removeIds.get(x) ?? []);
-    const ids: number[] = [];
-    for (const c of targets.filter((x) => x.service === s)) {
-      const cause = known(c) ? 'down' : 'orphan';
-      const timeout = o.timeoutS ?? graceSeconds(project?.services[s]);
-      ids.push(removeContainer(b, c, cause, timeout, after, o.volumes === true));
-    }
-    removeIds.set(s, ids);
-    done.add(s);
-  };
-  for (const s of services) visit(s, new Set());
+  const removeIds = reverseDependencyWalk(targets, project, (c, after) => {
+    const timeout = o.timeoutS ?? graceSeconds(project?.services[c.service]);
+    return removeContainer(b, c, known(c) ? 'down' : 'orphan', timeout, after, o.volumes === true);
+  });
   const allRemoved = [...removeIds.values()].flat();
   for (const n of observed.networks)
     b.add({ kind: 'remove-network', name: n.name }, 'down', allRemoved);

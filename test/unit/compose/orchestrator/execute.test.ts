@@ -171,6 +171,28 @@ describe('executePlan', () => {
     ).rejects.toThrow('timeout waiting for dependency service "db" (service_healthy)');
   });
 
+  it('waits for running (and healthy when a healthcheck exists) for up --wait', async () => {
+    const client = new FakeClient();
+    const clock = fakeClock();
+    client.states.set('a', [{ ...running, Running: false, Status: 'created' }, running]);
+    await expect(waitCondition(client, 's', 'service_started', ['a'], { clock })).resolves.toBe(
+      'Started',
+    );
+    client.states.set('b', [exited(0)]);
+    await expect(waitCondition(client, 's', 'service_started', ['b'], { clock })).rejects.toThrow(
+      'container b exited (0)',
+    );
+    client.states.set('c', [
+      { ...running, Health: { Status: 'starting', FailingStreak: 0, Log: [] } },
+      { ...running, Health: { Status: 'healthy', FailingStreak: 0, Log: [] } },
+    ]);
+    const t0 = clock.t;
+    await expect(waitCondition(client, 's', 'service_started', ['c'], { clock })).resolves.toBe(
+      'Started',
+    );
+    expect(clock.t - t0).toBe(500);
+  });
+
   it('only warns when an optional dependency fails its condition', async () => {
     const b = new PlanBuilder();
     const w = b.add(

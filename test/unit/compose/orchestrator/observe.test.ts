@@ -1,3 +1,6 @@
+import type Dockerode from 'dockerode';
+
+import { type ExecuteClient, dockerodeClient } from '../../../../compose/orchestrator/execute.js';
 import { type ObserveClient, observe } from '../../../../compose/orchestrator/observe.js';
 
 const L = 'com.docker.compose';
@@ -94,5 +97,13 @@ describe('observe', () => {
     ]);
     expect(s.volumes.map((v) => [v.name, v.key])).toEqual([['demo_data', 'data']]);
     expect(s.images).toEqual(['docker.io/library/nginx:latest', 'sha256:1', 'sha256:2']);
+  });
+});
+
+describe('client seams', () => {
+  it('are satisfied by a dockerode instance (checked by the compiler)', () => {
+    const asObserve = (d: Dockerode): ObserveClient => d;
+    const asExecute = (d: Dockerode): ExecuteClient => dockerodeClient(d);
+    expect([typeof asObserve, typeof asExecute]).toEqual(['function', 'function']);
   });
 });

@@ -1,6 +1,10 @@
 import { emptyState } from '../../../../compose/orchestrator/observe.js';
 import { renderPlan } from '../../../../compose/orchestrator/plan.js';
-import { reconcileDown, reconcileUp } from '../../../../compose/orchestrator/reconcile.js';
+import {
+  reconcileDown,
+  reconcileStop,
+  reconcileUp,
+} from '../../../../compose/orchestrator/reconcile.js';
 
 import { container, lines, project, state } from './fixtures.js';
 
@@ -300,6 +304,90 @@ describe('reconcileUp edge cases', () => {
         '#1 [] pull-image docker.io/library/app:dev (always)',
         '#2 [1] create-container app#1 (missing)',
       ),
+    );
+  });
+});
+
+describe('reconcileUp --wait (case 023)', () => {
+  it('waits for exited 0, healthy or running per service', () => {
+    const p = project({
+      seed: { image: 'busybox' },
+      api: {
+        image: 'busybox',
+        healthcheck: { test: ['CMD', 'true'] },
+        depends_on: { seed: { condition: 'service_completed_successfully', required: true } },
+      },
+      sidecar: { image: 'busybox' },
+    });
+    const obs = state(p, [], { networks: ['demo_default'], images: [BUSYBOX] });
+    const plan = reconcileUp(p, obs, { wait: true });
+    expect(renderPlan(plan.nodes)).toBe(
+      lines(
+        '#1 [] create-container seed#1 (missing)',
+        '#2 [1] create-container api#1 (missing)',
+        '#3 [] create-container sidecar#1 (missing)',
+        '#4 [1] start-container seed#1 (created)',
+        '#5 [4] wait-service seed service_completed_successfully (required by api)',
+        '#6 [2,5] start-container api#1 (created)',
+        '#7 [3] start-container sidecar#1 (created)',
+        '#8 [6] wait-service api service_healthy (wait)',
+        '#9 [7] wait-service sidecar service_started (wait)',
+      ),
+    );
+  });
+
+  it('waits on the containers the plan leaves, whatever their numbers', () => {
+    const p = project({
+      db: { image: 'busybox', scale: 3 },
+      web: {
+        image: 'busybox',
+        depends_on: { db: { condition: 'service_healthy', required: true } },
+      },
+    });
+    const obs = state(p, [container(p, 'db', 2), container(p, 'db', 5)], {
+      networks: ['demo_default'],
+      images: [BUSYBOX],
+    });
+    const wait = reconcileUp(p, obs).nodes.find((n) => n.op.kind === 'wait-service');
+    expect(wait?.op).toEqual({
+      kind: 'wait-service',
+      service: 'db',
+      condition: 'service_healthy',
+      containers: ['demo-db-1', 'demo-db-2', 'demo-db-5'],
+      required: true,
+    });
+  });
+});
+
+describe('reconcileStop', () => {
+  const p = project({
+    db: { image: 'busybox' },
+    web: { image: 'nginx', depends_on: { db: { condition: 'service_started', required: true } } },
+    worker: { image: 'busybox', stop_grace_period: '2s' },
+  });
+  const obs = state(p, [
+    container(p, 'db', 1),
+    container(p, 'web', 1),
+    container(p, 'web', 2, { state: 'exited' }),
+    container(p, 'worker', 1),
+  ]);
+
+  it('stops dependents first, independent services in parallel', () => {
+    const plan = reconcileStop(obs, {}, p);
+    expect(renderPlan(plan.nodes)).toBe(
+      lines(
+        '#1 [] stop-container web#1 (stop)',
+        '#2 [1] stop-container db#1 (stop)',
+        '#3 [] stop-container worker#1 (stop)',
+      ),
+    );
+    const worker = plan.nodes[2]?.op;
+    expect(worker?.kind === 'stop-container' && worker.timeoutS).toBe(2);
+  });
+
+  it('stops the named services and their dependents', () => {
+    expect(renderPlan(reconcileStop(obs, { services: ['db'], timeoutS: 0 }, p).nodes)).toBe(
+      lines('#1 [] stop-container web#1 (stop)', '#2 [1] stop-container db#1 (stop)'),
     );
   });
 });

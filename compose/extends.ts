@@ -26,10 +26,23 @@ export interface ExtendsContext {
   readonly tags?: MergeTags | undefined;
   /** Positions in this file, for error messages. */
   readonly positions?: PositionIndex | undefined;
+  /**
+   * Maps an `extends.file` value to a local absolute path (resource loaders: remote references);
+   * default: resolved against the declaring file's directory.
+   */
+  readonly resolveFile?: ((file: string, fromDir: string) => string) | undefined;
+  /**
+   * The directory this file's relative `extends.file` values resolve against: the project's
+   * working directory (compose-go resolves them with the project's resource loader); default the
+   * file's own directory. Files reached through extends resolve against their own directory.
+   */
+  readonly baseDir?: string | undefined;
 }
 
 interface FileScope {
   readonly file: string;
+  /** The directory its relative `extends.file` values resolve against. */
+  readonly dir: string;
   readonly services: RawMap;
   readonly tags: MergeTags | undefined;
   readonly positions: PositionIndex | undefined;
@@ -57,13 +70,18 @@ export function resolveExtends(tree: RawMap, ctx: ExtendsContext): RawMap {
   const loaded = new Map<string, FileScope>();
   const scope: FileScope = {
     file: ctx.file,
+    dir: ctx.baseDir ?? dirname(ctx.file),
     services,
     tags: ctx.tags,
     positions: ctx.positions,
     resolved: new Map(),
   };
   loaded.set(ctx.file, scope);
-  const resolver = new Resolver(ctx.load, loaded);
+  const resolver = new Resolver(
+    ctx.load,
+    loaded,
+    ctx.resolveFile ?? ((file, fromDir) => (isAbsolute(file) ? file : resolve(fromDir, file))),
+  );
   const out: RawMap = {};
   for (const [name, svc] of Object.entries(services)) {
     out[name] = isRawMap(svc) ? resolver.service(scope, name, []) : svc;
@@ -75,6 +93,7 @@ class Resolver {
   constructor(
     private readonly load: (absPath: string) => ParsedFile,
     private readonly scopes: Map<string, FileScope>,
+    readonly resolveFile: (file: string, fromDir: string) => string,
   ) {}
 
   private scopeOf(file: string): FileScope {
@@ -84,6 +103,7 @@ class Resolver {
     const services = parsed.tree['services'];
     const scope: FileScope = {
       file,
+      dir: dirname(file),
       services: isRawMap(services) ? services : {},
       tags: { resets: parsed.resets, overrides: parsed.overrides },
       positions: parsed.positions,
@@ -114,12 +134,12 @@ class Resolver {
       );
     if (chain.includes(here)) {
       const cycle = [...chain.slice(chain.indexOf(here)), here].join(' -> ');
-      throw fail(`extends cycle: ${cycle}`);
+      throw fail(`circular reference in extends: ${cycle}`);
     }
     const { service: baseName, file } = readExtends(ext, name, fail);
     let base: RawMap;
     if (file !== undefined) {
-      const abs = isAbsolute(file) ? file : resolve(dirname(scope.file), file);
+      const abs = this.resolveFile(file, scope.dir);
       const other = this.scopeOf(abs);
       if (!(baseName in other.services)) {
         throw fail(
@@ -127,7 +147,7 @@ class Resolver {
         );
       }
       base = this.service(other, baseName, [...chain, here]);
-      if (dirname(abs) !== dirname(scope.file)) base = rebasePaths(base, dirname(abs));
+      if (dirname(abs) !== scope.dir) base = rebasePaths(base, dirname(abs));
     } else {
       if (!(baseName in scope.services)) {
         throw fail(

@@ -11,7 +11,7 @@ import { canonicalize } from './canonical.js';
 import { resolveExtends } from './extends.js';
 import { buildGraph, type ServiceGraph } from './graph.js';
 import { interpolateTree, type InterpolationWarning } from './interpolate.js';
-import { mergeTrees } from './merge.js';
+import { enforceUnicity, mergeTrees } from './merge.js';
 import type { Project } from './model.js';
 import { normalizeProject } from './normalize.js';
 import { parseComposeYaml, type ParsedFile } from './parse.js';
@@ -31,6 +31,17 @@ import { validateProject } from './validate.js';
 
 export type { Project } from './model.js';
 export type { ServiceGraph } from './graph.js';
+
+/**
+ * Resolves references that are not local paths (`extends.file`, `include.path`), e.g. a git or
+ * OCI reference fetched into a local cache (compose-go `ResourceLoader`).
+ */
+export interface ResourceLoader {
+  /** True when this loader handles the reference. */
+  accepts(reference: string): boolean;
+  /** The absolute local path of the referenced file. @throws TscError when it cannot be had */
+  load(reference: string): string;
+}
 
 /** Everything that decides what `loadProject` loads. */
 export interface LoadOptions extends SourceOptions {
@@ -53,6 +64,8 @@ export interface LoadOptions extends SourceOptions {
   readonly consistency?: boolean | undefined;
   /** Home directory for `~` in paths; defaults to os.homedir(). */
   readonly homeDir?: string | undefined;
+  /** Loaders for non-local `extends.file` / `include` references, tried in order. */
+  readonly resourceLoaders?: readonly ResourceLoader[] | undefined;
 }
 
 /** A loaded project with what it was loaded from. */
@@ -84,15 +97,30 @@ export function loadProject(o: LoadOptions): LoadedProject {
   const homeDir = o.homeDir ?? homedir();
   const warn = warningSink(o.onWarning);
 
-  const parsed = sources.files.map((f) =>
-    parseComposeYaml(f === '-' ? (o.readStdin?.() ?? '') : read(f), f),
-  );
+  const parsed = sources.files.map((f) => {
+    const file = parseComposeYaml(f === '-' ? (o.readStdin?.() ?? '') : read(f), f);
+    if (Object.keys(file.tree).length === 0) {
+      throw ComposeError.at('TSC_COMPOSE_PARSE', { file: f, path: '' }, 'empty compose file');
+    }
+    return file;
+  });
 
   const name = decideProjectName(o, parsed, env, sources.workingDir);
   if (!env.has('COMPOSE_PROJECT_NAME')) env.set('COMPOSE_PROJECT_NAME', name);
   const lookup = (k: string): string | undefined => env.get(k);
 
-  const ctx: FileContext = { read, lookup, warn, interpolate: o.interpolate !== false, homeDir };
+  const loaders = o.resourceLoaders ?? [];
+  const resolveFile = (file: string, fromDir: string): string =>
+    loaders.find((l) => l.accepts(file))?.load(file) ?? resolve(fromDir, file);
+  const ctx: FileContext = {
+    read,
+    lookup,
+    warn,
+    interpolate: o.interpolate !== false,
+    homeDir,
+    resolveFile,
+    workingDir: sources.workingDir,
+  };
   const trees = parsed.map((p) => loadFileTree(p, ctx, new Set()));
 
   let merged: RawMap = trees[0]?.tree ?? {};
@@ -100,6 +128,10 @@ export function loadProject(o: LoadOptions): LoadedProject {
     const next = trees[i];
     if (next) merged = mergeTrees(merged, next.tree, next.parsed);
   }
+  // compose-go de-duplicates after loading every file, a single one included, and validates the
+  // merged model (an override file alone may be partial).
+  merged = enforceUnicity(merged, []) as RawMap;
+  checkSchema(merged, parsed);
   merged = { ...merged, name };
 
   const canonical = canonicalize(merged);
@@ -116,7 +148,10 @@ export function loadProject(o: LoadOptions): LoadedProject {
 
   const issues = o.consistency === false ? [] : validateProject(project);
   if (issues.length > 0) {
-    throw new ComposeError('TSC_COMPOSE_INVALID', issues.map((i) => locate(i, parsed)));
+    throw new ComposeError(
+      'TSC_COMPOSE_INVALID',
+      issues.map((i) => locate(i, parsed)),
+    );
   }
   const graph = buildGraph(project);
   return { project, graph, files: sources.files, workingDir: sources.workingDir, env };
@@ -128,6 +163,9 @@ interface FileContext {
   readonly warn: (w: InterpolationWarning) => void;
   readonly interpolate: boolean;
   readonly homeDir: string;
+  readonly resolveFile: (file: string, fromDir: string) => string;
+  /** The (sub)project's directory: relative `extends.file` values resolve against it. */
+  readonly workingDir: string;
 }
 
 interface LoadedFile {
@@ -137,26 +175,35 @@ interface LoadedFile {
 
 /** Per-file phases: interpolate, schema, extends, include. */
 function loadFileTree(parsed: ParsedFile, ctx: FileContext, including: Set<string>): LoadedFile {
-  const interpolated = ctx.interpolate ? interpolateTree(parsed, ctx.lookup, ctx.warn) : parsed.tree;
-  checkSchema(interpolated, parsed);
+  const interpolated = ctx.interpolate
+    ? interpolateTree(parsed, ctx.lookup, ctx.warn)
+    : parsed.tree;
+  // A file reached through `extends.file` is not validated as a whole (compose-go): only the
+  // service taken from it ends up in the model, and that is checked with the rest.
   const loadOther = (absPath: string): ParsedFile => {
     const other = parseComposeYaml(ctx.read(absPath), absPath);
     const tree = ctx.interpolate ? interpolateTree(other, ctx.lookup, ctx.warn) : other.tree;
-    checkSchema(tree, other);
     return { ...other, tree };
   };
-  const extended =
-    parsed.file === '-'
-      ? resolveExtends(interpolated, { file: resolve('stdin'), load: loadOther })
-      : resolveExtends(interpolated, { file: parsed.file, load: loadOther });
+  const extended = resolveExtends(interpolated, {
+    file: parsed.file === '-' ? resolve('stdin') : parsed.file,
+    load: loadOther,
+    tags: parsed,
+    positions: parsed.positions,
+    resolveFile: ctx.resolveFile,
+    baseDir: ctx.workingDir,
+  });
   const tree = applyIncludes(extended, parsed, ctx, including);
   return { parsed, tree };
 }
 
-function checkSchema(tree: RawMap, parsed: ParsedFile): void {
+function checkSchema(tree: RawMap, files: readonly ParsedFile[]): void {
   const issues = validateSchema(tree);
   if (issues.length > 0) {
-    throw new ComposeError('TSC_COMPOSE_INVALID', issues.map((i) => locate(i, [parsed])));
+    throw new ComposeError(
+      'TSC_COMPOSE_INVALID',
+      issues.map((i) => locate(i, files)),
+    );
   }
 }
 
@@ -174,13 +221,13 @@ function applyIncludes(
   const list = tree.include;
   if (!Array.isArray(list)) return tree;
   const { include: _dropped, ...rest } = tree;
-  let out: RawMap = rest;
+  let imported: RawMap = {};
   const baseDir = parsed.file === '-' ? process.cwd() : dirname(parsed.file);
   list.forEach((entry, index) => {
     const at: TreePath = ['include', index];
     const spec = isRawMap(entry) ? entry : { path: entry };
     const paths = (Array.isArray(spec.path) ? spec.path : [spec.path]).map((p) =>
-      resolve(baseDir, String(p)),
+      ctx.resolveFile(String(p), baseDir),
     );
     const first = paths[0];
     if (first === undefined) return;
@@ -200,12 +247,16 @@ function applyIncludes(
     }
     const includedEnv = new Map<string, string>();
     for (const f of envFiles) {
-      for (const [k, v] of parseDotenv(ctx.read(f), f, (n) => ctx.lookup(n) ?? includedEnv.get(n))) {
+      for (const [k, v] of parseDotenv(
+        ctx.read(f),
+        f,
+        (n) => ctx.lookup(n) ?? includedEnv.get(n),
+      )) {
         includedEnv.set(k, v);
       }
     }
     const lookup = (k: string): string | undefined => ctx.lookup(k) ?? includedEnv.get(k);
-    const sub: FileContext = { ...ctx, lookup };
+    const sub: FileContext = { ...ctx, lookup, workingDir: projectDir };
     let included: RawMap = {};
     for (const p of paths) {
       if (including.has(p)) {
@@ -217,12 +268,39 @@ function applyIncludes(
       }
       const child = parseComposeYaml(ctx.read(p), p);
       const loaded = loadFileTree(child, sub, new Set([...including, parsed.file, p]));
-      included = Object.keys(included).length === 0 ? loaded.tree : mergeTrees(included, loaded.tree, child);
+      included =
+        Object.keys(included).length === 0 ? loaded.tree : mergeTrees(included, loaded.tree, child);
     }
-    const resolved = resolveRelativePaths(canonicalize(included), projectDir, ctx.homeDir);
-    out = addIncluded(out, resolved, { file: parsed.file, at, parsed });
+    checkSchema(included, [parsed]);
+    const resolved = resolveEnvironment(
+      resolveRelativePaths(canonicalize(included), projectDir, ctx.homeDir),
+      lookup,
+    );
+    imported = addIncluded(imported, resolved, { file: parsed.file, at, parsed });
   });
-  return out;
+  // The including file's own definitions apply on top of what it imports (compose-spec
+  // "include": a local definition overrides an imported one, with the usual merge rules).
+  return mergeTrees(imported, rest, parsed);
+}
+
+/**
+ * Resolves `environment` entries without a value (`- VAR`) from an included project's own
+ * environment, which the including project does not see (compose-spec "include": env_file).
+ */
+function resolveEnvironment(tree: RawMap, lookup: (k: string) => string | undefined): RawMap {
+  if (!isRawMap(tree.services)) return tree;
+  const services: RawMap = {};
+  for (const [name, svc] of Object.entries(tree.services)) {
+    if (!isRawMap(svc) || !isRawMap(svc.environment)) {
+      services[name] = svc;
+      continue;
+    }
+    const env: RawMap = {};
+    for (const [k, v] of Object.entries(svc.environment))
+      env[k] = v === null ? (lookup(k) ?? null) : v;
+    services[name] = { ...svc, environment: env };
+  }
+  return { ...tree, services };
 }
 
 const INCLUDED_KINDS = ['services', 'networks', 'volumes', 'secrets', 'configs', 'models'] as const;
@@ -290,7 +368,10 @@ function decideProjectName(
 function activeProfiles(o: LoadOptions, env: ReadonlyMap<string, string>): string[] {
   const given = (o.profiles ?? []).filter((p) => p !== '');
   if (given.length > 0) return given;
-  return (env.get('COMPOSE_PROFILES') ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
+  return (env.get('COMPOSE_PROFILES') ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
 }
 
 /** Attaches the file and position to an issue found on a tree or on the merged model. */
@@ -298,7 +379,12 @@ function locate(issue: SchemaIssue, files: readonly ParsedFile[]): ComposeIssue 
   for (let i = files.length - 1; i >= 0; i--) {
     const f = files[i];
     if (f && getPath(f.tree, issue.path) !== undefined) {
-      return { file: f.file, path: formatPath(issue.path), position: f.positions.at(issue.path), detail: issue.detail };
+      return {
+        file: f.file,
+        path: formatPath(issue.path),
+        position: f.positions.at(issue.path),
+        detail: issue.detail,
+      };
     }
   }
   const first = files[0];
@@ -330,7 +416,9 @@ function isReadable(read: FileReader, p: string): boolean {
 }
 
 /** Renders unset-variable warnings like docker compose, once per variable. */
-function warningSink(onWarning: ((line: string) => void) | undefined): (w: InterpolationWarning) => void {
+function warningSink(
+  onWarning: ((line: string) => void) | undefined,
+): (w: InterpolationWarning) => void {
   const seen = new Set<string>();
   return (w) => {
     if (!onWarning || seen.has(w.variable)) return;

@@ -40,7 +40,7 @@ export function registerConfig(program: Command, globals: () => GlobalOptions): 
     .option('--networks', 'Print the network names, one per line')
     .option('--profiles', 'Print the profile names, one per line')
     .option('--images', 'Print the image names, one per line')
-    .option('-q, --quiet', 'Only validate the configuration, don\'t print anything')
+    .option('-q, --quiet', "Only validate the configuration, don't print anything")
     .option('--no-interpolate', "Don't interpolate environment variables")
     .option('--hash <service>', 'Print the service config hash, one per line ("*" for all)')
     .option('-o, --output <path>', 'Save to file (default to stdout)')
@@ -55,13 +55,20 @@ export function registerConfig(program: Command, globals: () => GlobalOptions): 
 export function runConfig(g: GlobalOptions, opts: ConfigOptions): string {
   const format = opts.format ?? 'yaml';
   if (format !== 'yaml' && format !== 'json') {
-    throw new UsageError(`unsupported format ${JSON.stringify(format)}`, { hint: 'use --format yaml or --format json' });
+    throw new UsageError(`unsupported format ${JSON.stringify(format)}`, {
+      hint: 'use --format yaml or --format json',
+    });
   }
-  const listing = opts.profiles === true;
+  // Listing names needs no cross-reference checks: `config --services` works on a project whose
+  // services would clash when run together (e.g. profiles that share a container_name).
+  const listing = Boolean(
+    opts.services || opts.volumes || opts.networks || opts.profiles || opts.images,
+  );
   const { project } = loadProject(
     toLoadOptions(g, {
       interpolate: opts.interpolate !== false,
-      ...(listing ? { profiles: ['*'] } : {}),
+      ...(listing ? { consistency: false } : {}),
+      ...(opts.profiles ? { profiles: ['*'] } : {}),
     }),
   );
   if (opts.quiet) return '';
@@ -69,7 +76,8 @@ export function runConfig(g: GlobalOptions, opts: ConfigOptions): string {
   if (opts.volumes) return lines(Object.keys(project.volumes ?? {}));
   if (opts.networks) return lines(Object.keys(project.networks ?? {}));
   if (opts.profiles) return lines(profilesOf(project));
-  if (opts.images) return lines(Object.entries(project.services).map(([n, s]) => imageOf(project, n, s.image)));
+  if (opts.images)
+    return lines(Object.entries(project.services).map(([n, s]) => imageOf(project, n, s.image)));
   if (opts.hash !== undefined) return renderHashes(project, opts.hash);
   return renderConfig(project, { format });
 }

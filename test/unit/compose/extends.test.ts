@@ -173,7 +173,9 @@ describe('compose/extends', () => {
       ),
     );
     expect(one.code).toBe('TSC_COMPOSE_EXTENDS');
-    expect(one.message).toContain('extends cycle: /p/c.yaml#a -> /p/c.yaml#b -> /p/c.yaml#a');
+    expect(one.message).toContain(
+      'circular reference in extends: /p/c.yaml#a -> /p/c.yaml#b -> /p/c.yaml#a',
+    );
     const two = thrown(() =>
       inMemory(
         {
@@ -183,7 +185,9 @@ describe('compose/extends', () => {
         '/p/c.yaml',
       ),
     );
-    expect(two.message).toContain('extends cycle: /p/c.yaml#a -> /p/d.yaml#b -> /p/c.yaml#a');
+    expect(two.message).toContain(
+      'circular reference in extends: /p/c.yaml#a -> /p/d.yaml#b -> /p/c.yaml#a',
+    );
   });
 
   it('names a missing base service', () => {

@@ -292,7 +292,8 @@ export function parseVolumeSpec(spec: string): RawMap | string {
   const volume: RawMap = {};
   for (const mode of modes) {
     if (mode === 'ro') m.read_only = true;
-    else if (mode === 'rw') m.read_only = false;
+    else if (mode === 'rw')
+      continue; // the default; compose prints nothing for it
     else if (mode === 'z' || mode === 'Z') bind.selinux = mode;
     else if (PROPAGATION.has(mode)) bind.propagation = mode;
     else if (mode === 'nocopy') volume.nocopy = true;

@@ -101,7 +101,15 @@ function mergeEnvFiles(
 ): void {
   if (!Array.isArray(svc.env_file)) return;
   const fromFiles = new Map<string, string>();
-  const lookup = (k: string): string | undefined => o.env.get(k);
+  // project environment first, then the service's own environment (compose-go
+  // WithServicesEnvironmentResolved)
+  const own = isRawMap(svc.environment) ? svc.environment : {};
+  const lookup = (k: string): string | undefined => {
+    const fromProject = o.env.get(k);
+    if (fromProject !== undefined) return fromProject;
+    const v = own[k];
+    return typeof v === 'string' ? v : undefined;
+  };
   svc.env_file.forEach((entry, i) => {
     if (!isRawMap(entry) || typeof entry.path !== 'string') return;
     const path = absolutePath(o.workingDir, entry.path, o.homeDir);

@@ -147,6 +147,27 @@ const PROJECT = struct('name services networks volumes secrets configs models', 
   models: map(MODEL),
 });
 
+/**
+ * Struct fields compose-go prints even when zero (pointers or fields without `omitempty`);
+ * every other struct field is left out when false, 0 or ''.
+ */
+const KEEP_ZERO = new Set([
+  'init',
+  'attach',
+  'enable_ipv4',
+  'enable_ipv6',
+  'retries',
+  'scale',
+  'replicas',
+  'max_attempts',
+  'required',
+  'use_api_socket',
+]);
+
+function isZero(v: unknown): boolean {
+  return v === false || v === 0 || v === '';
+}
+
 interface RenderContext {
   readonly json: boolean;
   readonly escape: boolean;
@@ -173,6 +194,7 @@ function arrange(v: unknown, shape: Shape, ctx: RenderContext, nested: boolean):
     const known = new Set(shape.struct);
     for (const k of shape.struct) {
       if (!Object.hasOwn(v, k) || v[k] === undefined) continue;
+      if (isZero(v[k]) && !KEEP_ZERO.has(k)) continue;
       out[k] = arrange(v[k], shape.fields?.[k] ?? leaf, ctx, true);
     }
     for (const k of sortedKeys(v)) {

@@ -21,6 +21,8 @@
       "type": "executable",
       "sources": ["native/src/shim.c", "native/src/spec.c", "native/src/init.c",
                   "native/src/jsonlog.c"],
+      # static: no dynamic loader at start (latency) and no shared libc pages (resident memory)
+      "ldflags": ["-static"],
     },
   ],
 }

@@ -101,17 +101,21 @@ export async function launch(
 ): Promise<LaunchedContainer> {
   const blob = encodeLaunchSpec(spec);
   const shim = spawnShim('run', blob, spec.id);
+  // with no outside work, "go" can follow the spec at once: the shim reads it after the pid
+  if (!opts.outside) shim.channel.go();
   try {
     const first = await shim.channel.expect(MSG.pid, MSG.error);
     if (first.type === MSG.error) throw toSetupError(spec, first);
-    try {
-      await opts.outside?.(first.pid);
-    } catch (e) {
-      shim.channel.close();
-      await shim.exited;
-      throw e;
+    if (opts.outside) {
+      try {
+        await opts.outside(first.pid);
+      } catch (e) {
+        shim.channel.close();
+        await shim.exited;
+        throw e;
+      }
+      shim.channel.go();
     }
-    shim.channel.go();
     const verdict = await shim.channel.expect(MSG.execOk, MSG.error);
     if (verdict.type === MSG.error) {
       await shim.exited;

@@ -210,6 +210,18 @@ export async function rmdirEmptyAncestors(
   }
 }
 
+/** Sends a signal, ignoring a process that already exited. Throws TSC_CGROUP otherwise. */
+export function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch (e) {
+    if (errnoOf(e) === 'ESRCH') return;
+    throw new TscError('TSC_CGROUP', `kill ${pid} with ${signal}: ${errnoOf(e) ?? String(e)}`, {
+      cause: e,
+    });
+  }
+}
+
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -17,13 +17,13 @@ import {
   resolveDevicePaths,
   retryIfParentVanished,
   rmdirCgroupTree,
+  signalPid,
   subtreePids,
   rmdirEmptyAncestors,
   writeControl,
 } from './fs.js';
 import { V1_STAT_FILES, parseNumber, v1StatsFromFiles } from './stats.js';
 import type { Cgroup, CgroupManager, CgroupStats, Resources } from './types.js';
-import { signalPid } from './v2.js';
 import type { ControlWrite } from './writes.js';
 import { resourceWrites } from './writes.js';
 

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { TscError } from '../../base/errors.js';
 import {
   cgroupSegments,
-  errnoOf,
   exists,
   mkdirCgroup,
   pollUntil,
@@ -17,6 +16,7 @@ import {
   resolveDevicePaths,
   retryIfParentVanished,
   rmdirCgroupTree,
+  signalPid,
   subtreePids,
   rmdirEmptyAncestors,
   writeControl,
@@ -102,7 +102,14 @@ export class V2Cgroup implements Cgroup {
       await writeControl(this.dir, 'cgroup.kill', '1');
       return;
     }
-    for (const pid of await this.pids()) signalPid(pid, signal);
+    // before cgroup.kill (kernel < 5.14), SIGKILL goes to a frozen group so nothing forks meanwhile
+    const freeze = signal === 'SIGKILL' && (await exists(join(this.dir, 'cgroup.freeze')));
+    if (freeze) await this.freeze();
+    try {
+      for (const pid of await this.pids()) signalPid(pid, signal);
+    } finally {
+      if (freeze) await this.thaw();
+    }
   }
 
   async pids(): Promise<number[]> {
@@ -115,24 +122,12 @@ export class V2Cgroup implements Cgroup {
       const left = await this.pids();
       throw new TscError(
         'TSC_CGROUP',
-        `remove cgroup ${this.dir}: processes ${left.join(',')} still running after ${this.waitMs} ms`,
+        `remove cgroup ${this.name}: processes ${left.join(',')} still running after ${this.waitMs} ms`,
         { hint: 'kill the processes first (killAll)' },
       );
     }
     await rmdirCgroupTree(this.dir);
     await rmdirEmptyAncestors(this.root, cgroupSegments(this.name));
-  }
-}
-
-/** Sends a signal, ignoring a process that already exited. Throws TSC_CGROUP otherwise. */
-export function signalPid(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch (e) {
-    if (errnoOf(e) === 'ESRCH') return;
-    throw new TscError('TSC_CGROUP', `kill ${pid} with ${signal}: ${errnoOf(e) ?? String(e)}`, {
-      cause: e,
-    });
   }
 }
 

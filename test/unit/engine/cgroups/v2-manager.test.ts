@@ -146,6 +146,18 @@ describe('v2 manager on a fake cgroupfs', () => {
     expect(read('tsc-test-procs', 'cgroup.kill')).toBe('1');
   });
 
+  it('kills with the group frozen when the kernel has no cgroup.kill', async () => {
+    fakeCgroup(
+      'tsc-test-oldkill',
+      LEAF_FILES.filter((f) => f !== 'cgroup.kill'),
+      { 'cgroup.events': 'populated 0\nfrozen 0\n' },
+    );
+    // cgroup.events never reports frozen: the bounded wait fails before any signal is sent
+    const cg = createCgroupManager({ root, version: 2, waitMs: 20 }).open('tsc-test-oldkill');
+    await expect(cg.killAll('SIGKILL')).rejects.toThrow('not frozen after 20 ms');
+    expect(read('tsc-test-oldkill', 'cgroup.freeze')).toBe('1');
+  });
+
   it('freezes and waits for cgroup.events, bounded', async () => {
     fakeCgroup('tsc-test-freeze', LEAF_FILES, { 'cgroup.events': 'populated 1\nfrozen 1\n' });
     const cg = createCgroupManager({ root, version: 2, waitMs: 30 }).open('tsc-test-freeze');

@@ -13,6 +13,7 @@ import { EngineError } from '../base/errors.js';
 import { buildRouter, type Router } from './api/index.js';
 import { listenApi, type ApiServer } from './api/server.js';
 import type { EngineServices } from './api/services.js';
+import { containersPlugin } from './containers/index.js';
 import { loadEngineConfig, type EngineConfig, type EngineConfigFile } from './config.js';
 import { EventBus } from './events.js';
 import { StateStore, writeFileAtomic } from './state/store.js';
@@ -274,7 +275,8 @@ export async function runForeground(
 }
 
 if (require.main === module) {
-  runForeground(process.argv.slice(2)).then(
+  // the containers plugin serves containers, exec, images and networks (engine/containers)
+  runForeground(process.argv.slice(2), { plugins: [containersPlugin()] }).then(
     (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(

@@ -1,0 +1,298 @@
+/**
+ * The ImageService of the Engine API over engine/images' ImageStore: list, pull with Docker's JSON
+ * progress stream, inspect, history, tag, remove, prune, load (docker save archives). Shapes only;
+ * the image rules live in engine/images. Operations the store lacks answer 501.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable, Writable } from 'node:stream';
+
+import type Dockerode from 'dockerode';
+import * as tarStream from 'tar-stream';
+import { createGunzip } from 'node:zlib';
+
+import { EngineError, TscError } from '../../base/errors.js';
+import type { ApiFilters, ImageService, OperationContext } from '../api/services.js';
+import { writeJsonLine } from '../api/stream.js';
+import type { EventBus } from '../events.js';
+import { MEDIA_TYPES, MAX_MANIFEST_SIZE, type ImageConfig } from '../images/oci.js';
+import { familiarName, familiarString, parseReference } from '../images/reference.js';
+import type { ImageStore } from '../images/store.js';
+
+/** Options of {@link StoreImageService}. */
+export interface ImageApiDeps {
+  readonly store: ImageStore;
+  readonly events: EventBus;
+  /** True when a container uses the image id. */
+  readonly isInUse: (imageId: string) => boolean;
+}
+
+function shortId(digest: string): string {
+  return digest.replace(/^sha256:/, '').slice(0, 12);
+}
+
+/** The Engine API image operations over an ImageStore. */
+export class StoreImageService implements ImageService {
+  constructor(private readonly deps: ImageApiDeps) {}
+
+  async ImageList(
+    q: { all: boolean; digests: boolean; filters: ApiFilters },
+    _ctx: OperationContext,
+  ): Promise<Dockerode.ImageInfo[]> {
+    let list = await this.deps.store.list({ isInUse: this.deps.isInUse });
+    const ref = q.filters.reference;
+    if (ref && ref.length > 0) {
+      list = list.filter((i) =>
+        i.RepoTags.some((t) =>
+          ref.some(
+            (r) =>
+              t === r ||
+              t.startsWith(`${r}:`) ||
+              (r.includes('*') && new RegExp(`^${r.replace(/\*/g, '.*')}$`).test(t)),
+          ),
+        ),
+      );
+    }
+    const dangling = q.filters.dangling?.[0];
+    if (dangling !== undefined)
+      list = list.filter((i) => (i.RepoTags.length === 0) === (dangling === 'true'));
+    const labels = q.filters.label;
+    if (labels) {
+      list = list.filter((i) =>
+        labels.every((l) => {
+          const k = l.split('=')[0] ?? '';
+          return l.includes('=') ? i.Labels[k] === l.slice(k.length + 1) : k in i.Labels;
+        }),
+      );
+    }
+    return list as unknown as Dockerode.ImageInfo[];
+  }
+
+  async ImageCreate(
+    q: { fromImage: string; tag?: string; platform?: string; auth?: string },
+    out: Writable,
+    _ctx: OperationContext,
+  ): Promise<void> {
+    if (q.fromImage === '')
+      throw new EngineError(
+        'TSC_ENGINE_UNSUPPORTED',
+        { kind: 'image', name: '' },
+        'image import (fromSrc) is not implemented by the tscompose engine yet',
+      );
+    let name = q.fromImage;
+    if (q.tag) name = q.tag.startsWith('sha256:') ? `${name}@${q.tag}` : `${name}:${q.tag}`;
+    const ref = parseReference(name);
+    const shown = ref.tag ?? ref.digest ?? 'latest';
+    await writeJsonLine(out, { status: `Pulling from ${familiarName(ref)}`, id: shown });
+    const seen = new Set<string>();
+    try {
+      const id = await this.deps.store.pull(name, {
+        ...(q.platform ? { platform: q.platform } : {}),
+        onProgress: (p) => {
+          const layer = shortId(p.digest);
+          if (p.status === 'exists') {
+            void writeJsonLine(out, { status: 'Already exists', progressDetail: {}, id: layer });
+          } else if (p.status === 'done') {
+            void writeJsonLine(out, { status: 'Download complete', progressDetail: {}, id: layer });
+          } else if (p.status === 'downloading') {
+            if (!seen.has(layer)) {
+              seen.add(layer);
+              void writeJsonLine(out, {
+                status: 'Pulling fs layer',
+                progressDetail: {},
+                id: layer,
+              });
+            }
+            void writeJsonLine(out, {
+              status: 'Downloading',
+              progressDetail: { current: p.current, total: p.total },
+              id: layer,
+            });
+          }
+        },
+      });
+      const record = await this.deps.store.record(id);
+      if (record) await writeJsonLine(out, { status: `Digest: ${record.manifestDigest}` });
+      await writeJsonLine(out, {
+        status: `Status: Downloaded newer image for ${familiarString(ref)}`,
+      });
+      this.deps.events.publish({
+        Type: 'image',
+        Action: 'pull',
+        ID: familiarString(ref),
+        Attributes: { name: familiarString(ref) },
+      });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      await writeJsonLine(out, { errorDetail: { message }, error: message });
+    }
+  }
+
+  async ImageInspect(name: string, _ctx: OperationContext): Promise<Dockerode.ImageInspectInfo> {
+    return (await this.deps.store.inspect(name)) as unknown as Dockerode.ImageInspectInfo;
+  }
+
+  async ImageHistory(name: string, _ctx: OperationContext) {
+    const id = await this.deps.store.resolveImage(name);
+    const config = await this.deps.store.content.readJson<ImageConfig>(id, MAX_MANIFEST_SIZE);
+    const tags = (await this.deps.store.tags(id)).map((t) => familiarString(parseReference(t)));
+    const history = [...(config.history ?? [])].reverse();
+    return history.map((h, i) => ({
+      Id: i === 0 ? id : '<missing>',
+      Created: h.created ? Math.floor(Date.parse(h.created) / 1000) : 0,
+      CreatedBy: h.created_by ?? '',
+      Tags: i === 0 ? tags : null,
+      Size: 0,
+      Comment: h.comment ?? '',
+    }));
+  }
+
+  async ImageTag(
+    name: string,
+    repo: string,
+    tag: string | undefined,
+    _ctx: OperationContext,
+  ): Promise<void> {
+    const target = tag ? `${repo}:${tag}` : repo;
+    await this.deps.store.tag(name, target);
+    this.deps.events.publish({
+      Type: 'image',
+      Action: 'tag',
+      ID: await this.deps.store.resolveImage(target),
+      Attributes: { name: target },
+    });
+  }
+
+  async ImageDelete(
+    name: string,
+    q: { force: boolean; noprune: boolean },
+    _ctx: OperationContext,
+  ): Promise<Dockerode.ImageRemoveInfo[]> {
+    const items = await this.deps.store.remove(name, {
+      force: q.force,
+      isInUse: this.deps.isInUse,
+    });
+    for (const it of items) {
+      if ('Deleted' in it)
+        this.deps.events.publish({ Type: 'image', Action: 'delete', ID: it.Deleted });
+      else this.deps.events.publish({ Type: 'image', Action: 'untag', ID: it.Untagged });
+    }
+    return items as unknown as Dockerode.ImageRemoveInfo[];
+  }
+
+  async ImagePrune(
+    filters: ApiFilters,
+    _ctx: OperationContext,
+  ): Promise<Dockerode.PruneImagesInfo> {
+    const all = filters.dangling?.[0] === 'false';
+    const r = await this.deps.store.prune({ all, isInUse: this.deps.isInUse });
+    return r as unknown as Dockerode.PruneImagesInfo;
+  }
+
+  /**
+   * `docker load`: a `docker save` archive (manifest.json + config + layer tars, optionally
+   * gzipped). Layer tars are stored as uncompressed OCI layers; an OCI manifest is written for the
+   * image and registered with its RepoTags.
+   */
+  async ImageLoad(
+    tar: Readable,
+    quiet: boolean,
+    out: Writable,
+    _ctx: OperationContext,
+  ): Promise<void> {
+    const files = await readTar(tar);
+    const manifestJson = files.get('manifest.json');
+    if (!manifestJson)
+      throw new EngineError(
+        'TSC_ENGINE_UNSUPPORTED',
+        { kind: 'image', name: 'load' },
+        'load image: only docker save archives with manifest.json are supported',
+      );
+    const entries = JSON.parse(manifestJson.toString('utf8')) as Array<{
+      Config: string;
+      RepoTags: string[] | null;
+      Layers: string[];
+    }>;
+    for (const e of entries) {
+      const config = files.get(e.Config);
+      if (!config) throw new TscError('TSC_IMAGE_PULL', `load image: missing ${e.Config}`);
+      const configDigest = await this.deps.store.content.put(config);
+      const layers = [];
+      for (const l of e.Layers) {
+        const data = files.get(l);
+        if (!data) throw new TscError('TSC_IMAGE_PULL', `load image: missing ${l}`);
+        const digest = await this.deps.store.content.put(data);
+        layers.push({ mediaType: MEDIA_TYPES.ociLayer, digest, size: data.length });
+      }
+      const manifest = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MEDIA_TYPES.ociManifest,
+          config: { mediaType: MEDIA_TYPES.ociConfig, digest: configDigest, size: config.length },
+          layers,
+        }),
+      );
+      const manifestDigest = await this.deps.store.content.put(manifest);
+      const tags = e.RepoTags ?? [];
+      const id = await this.deps.store.register(manifestDigest, tags);
+      for (const t of tags) {
+        if (!quiet) await writeJsonLine(out, { stream: `Loaded image: ${t}\n` });
+      }
+      if (tags.length === 0 && !quiet)
+        await writeJsonLine(out, { stream: `Loaded image ID: ${id}\n` });
+      this.deps.events.publish({ Type: 'image', Action: 'load', ID: id });
+    }
+  }
+
+  async ImageGet(_names: readonly string[], _out: Writable, _ctx: OperationContext): Promise<void> {
+    throw new EngineError(
+      'TSC_ENGINE_UNSUPPORTED',
+      { kind: 'image', name: 'get' },
+      'ImageGet (docker save) is not implemented by the tscompose engine yet',
+    );
+  }
+
+  async count(): Promise<number> {
+    return (await this.deps.store.records()).length;
+  }
+}
+
+/** Reads a (possibly gzipped) tar stream into memory: path -> bytes. */
+async function readTar(input: Readable): Promise<Map<string, Buffer>> {
+  const chunks: Buffer[] = [];
+  for await (const c of input) chunks.push(c as Buffer);
+  let data = Buffer.concat(chunks);
+  if (data[0] === 0x1f && data[1] === 0x8b) {
+    const gunzip = createGunzip();
+    const outChunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      gunzip.on('data', (c: Buffer) => outChunks.push(c));
+      gunzip.on('end', resolve);
+      gunzip.on('error', reject);
+      gunzip.end(data);
+    });
+    data = Buffer.concat(outChunks);
+  }
+  const files = new Map<string, Buffer>();
+  const extract = tarStream.extract();
+  await new Promise<void>((resolve, reject) => {
+    extract.on('entry', (header, stream, next) => {
+      const parts: Buffer[] = [];
+      stream.on('data', (c: unknown) => parts.push(c as Buffer));
+      stream.on('end', () => {
+        if (header.type === 'file')
+          files.set(header.name.replace(/^\.\//, ''), Buffer.concat(parts));
+        next();
+      });
+      stream.resume();
+    });
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+    extract.end(data);
+  });
+  return files;
+}
+
+/** sha256 digest of bytes (exported for tests). */
+export function digestOf(b: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(b).digest('hex')}`;
+}

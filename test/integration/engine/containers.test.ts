@@ -1,0 +1,317 @@
+/**
+ * The engine's container API end to end as root: the daemon as a child process on a temp socket
+ * and data root, driven by dockerode and the docker CLI (create/start/logs/wait/inspect/remove,
+ * run --rm, run -d, ps, logs, exec, stop, rm, restart policy, healthcheck, SIGKILL of the engine
+ * and recovery, Docker's error codes). Everything created is removed afterwards.
+ */
+import { rmSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+
+import type Docker from 'dockerode';
+
+import { requireHost } from '../../helpers/host';
+import {
+  dockerCli,
+  makeHome,
+  removeNetworks,
+  startEngine,
+  until,
+  type Engine,
+  type EngineHome,
+} from './harness';
+
+const ok = requireHost({ root: true, packages: ['tini'] });
+const d = ok ? describe : describe.skip;
+
+jest.setTimeout(120_000);
+
+/** stdout and stderr of a multiplexed log stream. */
+async function demuxLogs(
+  docker: Docker,
+  c: Docker.Container,
+): Promise<{ stdout: string; stderr: string }> {
+  const buf = (await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (x: Buffer) => (stdout += x.toString()));
+  err.on('data', (x: Buffer) => (stderr += x.toString()));
+  const src = new PassThrough();
+  docker.modem.demuxStream(src, out, err);
+  src.end(buf);
+  await new Promise((r) => setImmediate(r));
+  return { stdout, stderr };
+}
+
+d('engine containers with real clients', () => {
+  let home: EngineHome;
+  let engine: Engine;
+  let docker: Docker;
+
+  beforeAll(async () => {
+    home = await makeHome();
+    engine = await startEngine(home);
+    docker = engine.docker;
+  });
+
+  afterAll(async () => {
+    try {
+      if (engine) {
+        const all = await engine.docker.listContainers({ all: true }).catch(() => []);
+        for (const c of all)
+          await engine.docker.getContainer(c.Id).remove({ force: true, v: true });
+        await engine.stop();
+      }
+    } finally {
+      if (home) {
+        await removeNetworks(home);
+        rmSync(home.dir, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it('creates, starts, waits for, logs, inspects and removes a container (dockerode)', async () => {
+    const c = await docker.createContainer({
+      Image: 'busybox:1.36',
+      name: 'tsc-one',
+      Cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'],
+      Env: ['FOO=bar'],
+      Labels: { 'tsc.test': 'one' },
+      HostConfig: { NetworkMode: 'none' },
+    });
+    let info = await c.inspect();
+    expect(info.Name).toBe('/tsc-one');
+    expect(info.State.Status).toBe('created');
+    expect(info.Config.Env).toEqual([
+      'FOO=bar',
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    ]);
+    expect(info.Config.Labels).toEqual({ 'org.tscompose.fixture': 'busybox', 'tsc.test': 'one' });
+    expect(info.Id).toMatch(/^[a-f0-9]{64}$/);
+    const waited = c.wait({ condition: 'next-exit' });
+    await c.start();
+    expect(await waited).toMatchObject({ StatusCode: 3 });
+    info = await c.inspect();
+    expect(info.State).toMatchObject({ Status: 'exited', Running: false, ExitCode: 3 });
+    expect(info.State.FinishedAt).not.toBe('0001-01-01T00:00:00Z');
+    expect(await demuxLogs(docker, c)).toEqual({ stdout: 'out\n', stderr: 'err\n' });
+    const listed = await docker.listContainers({
+      all: true,
+      filters: { label: ['tsc.test=one'] },
+    });
+    expect(listed.map((x) => x.Names[0])).toEqual(['/tsc-one']);
+    expect(listed[0]?.State).toBe('exited');
+    expect(await docker.listContainers()).toEqual([]);
+    await c.remove();
+    await expect(c.inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('answers bad requests with Docker codes and messages', async () => {
+    await expect(
+      docker.createContainer({ Image: 'nope:1', HostConfig: { NetworkMode: 'none' } }),
+    ).rejects.toMatchObject({ statusCode: 404, json: { message: 'No such image: nope:1' } });
+    const c = await docker.createContainer({
+      Image: 'busybox:1.36',
+      name: 'tsc-dup',
+      HostConfig: { NetworkMode: 'none' },
+    });
+    await expect(
+      docker.createContainer({ Image: 'busybox:1.36', name: 'tsc-dup' }),
+    ).rejects.toMatchObject({ statusCode: 409 });
+    const raw = await fetchRaw(home.socket, 'POST', '/v1.43/containers/create', '{nope');
+    expect(raw.status).toBe(400);
+    expect(JSON.parse(raw.body)).toHaveProperty('message');
+    const unknown = await fetchRaw(
+      home.socket,
+      'POST',
+      '/v1.43/containers/create',
+      JSON.stringify({ Image: 'busybox:1.36', Bogus: 1 }),
+    );
+    expect(unknown.status).toBe(400);
+    expect(JSON.parse(unknown.body).message).toBe('invalid JSON: unknown field "Bogus"');
+    await expect(docker.getContainer('missing').start()).rejects.toMatchObject({
+      statusCode: 404,
+      json: { message: 'No such container: missing' },
+    });
+    await expect(
+      docker
+        .createContainer({
+          Image: 'busybox:1.36',
+          Cmd: ['/no/such/binary'],
+          HostConfig: { NetworkMode: 'none' },
+        })
+        .then((x) => x.start()),
+    ).rejects.toMatchObject({ statusCode: 400 });
+    await c.remove();
+  });
+
+  it('runs `docker run --rm busybox:1.36 echo hi` on the default bridge', async () => {
+    const { stdout } = await dockerCli(home, 'run', '--rm', 'busybox:1.36', 'echo', 'hi');
+    expect(stdout).toBe('hi\n');
+    const { stdout: ps } = await dockerCli(home, 'ps', '-a', '-q');
+    expect(ps.trim()).toBe('');
+  });
+
+  it('serves run -d, ps, logs, exec, stop and rm through the docker CLI', async () => {
+    const { stdout: id } = await dockerCli(
+      home,
+      'run',
+      '-d',
+      '--name',
+      'tsc-web',
+      'busybox:1.36',
+      'sh',
+      '-c',
+      'echo started; trap "exit 0" TERM; while true; do sleep 0.1; done',
+    );
+    expect(id.trim()).toMatch(/^[a-f0-9]{64}$/);
+    const { stdout: ps } = await dockerCli(home, 'ps', '--format', '{{.Names}} {{.Status}}');
+    expect(ps).toMatch(/^tsc-web Up /m);
+    await until(async () =>
+      (await dockerCli(home, 'logs', 'tsc-web')).stdout.includes('started') ? true : undefined,
+    );
+    const { stdout: hostname } = await dockerCli(home, 'exec', 'tsc-web', 'hostname');
+    expect(hostname.trim()).toBe(id.trim().slice(0, 12));
+    const { stdout: ip } = await dockerCli(
+      home,
+      'inspect',
+      '-f',
+      '{{.NetworkSettings.Networks.bridge.IPAddress}}',
+      'tsc-web',
+    );
+    expect(ip.trim()).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    await expect(dockerCli(home, 'exec', 'tsc-web', 'sh', '-c', 'exit 7')).rejects.toMatchObject({
+      code: 7,
+    });
+    await dockerCli(home, 'stop', '-t', '5', 'tsc-web');
+    const { stdout: code } = await dockerCli(
+      home,
+      'inspect',
+      '-f',
+      '{{.State.Status}} {{.State.ExitCode}}',
+      'tsc-web',
+    );
+    expect(code.trim()).toBe('exited 0');
+    await dockerCli(home, 'rm', 'tsc-web');
+    await expect(dockerCli(home, 'inspect', 'tsc-web')).rejects.toMatchObject({ code: 1 });
+  });
+
+  it('restarts an always-failing on-failure:3 container exactly 3 times', async () => {
+    const c = await docker.createContainer({
+      Image: 'busybox:1.36',
+      name: 'tsc-flaky',
+      Cmd: ['sh', '-c', 'exit 2'],
+      HostConfig: {
+        NetworkMode: 'none',
+        RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 },
+      },
+    });
+    const since = Math.floor(Date.now() / 1000) - 1;
+    await c.start();
+    const info = await until(async () => {
+      const i = await c.inspect();
+      return i.State.Status === 'exited' && !i.State.Restarting ? i : undefined;
+    });
+    expect(info.RestartCount).toBe(3);
+    expect(info.State.ExitCode).toBe(2);
+    const events = await eventsOf(docker, c.id, since);
+    expect(events.filter((e) => e === 'start')).toHaveLength(4);
+    expect(events.filter((e) => e === 'die')).toHaveLength(4);
+    await c.remove();
+  });
+
+  it('reports a failing healthcheck as unhealthy', async () => {
+    const c = await docker.createContainer({
+      Image: 'busybox:1.36',
+      name: 'tsc-sick',
+      Cmd: ['sleep', '1000'],
+      Healthcheck: { Test: ['CMD-SHELL', 'exit 1'], Interval: 200_000_000, Retries: 2 },
+      HostConfig: { NetworkMode: 'none' },
+    });
+    await c.start();
+    const health = await until(async () => {
+      const h = (await c.inspect()).State.Health;
+      return h?.Status === 'unhealthy' ? h : undefined;
+    });
+    expect(health.FailingStreak).toBeGreaterThanOrEqual(2);
+    expect(health.Log.at(-1)?.ExitCode).toBe(1);
+    await c.remove({ force: true });
+  });
+
+  it('keeps containers running across an engine SIGKILL and records exits that happened meanwhile', async () => {
+    const keep = await docker.createContainer({
+      Image: 'busybox:1.36',
+      name: 'tsc-keep',
+      Cmd: ['sleep', '1000'],
+    });
+    await keep.start();
+    const gone = await docker.createContainer({
+      Image: 'busybox:1.36',
+      name: 'tsc-gone',
+      Cmd: ['sh', '-c', 'read x; exit 5'],
+      HostConfig: { NetworkMode: 'none' },
+      OpenStdin: false,
+    });
+    await gone.start();
+    const before = await keep.inspect();
+    const gonePid = (await gone.inspect()).State.Pid;
+    await engine.kill();
+    process.kill(gonePid, 'SIGTERM');
+    engine = await startEngine(home);
+    docker = engine.docker;
+    const after = await docker.getContainer('tsc-keep').inspect();
+    expect(after.State).toMatchObject({ Status: 'running', Running: true, Pid: before.State.Pid });
+    expect(after.NetworkSettings.Networks.bridge?.IPAddress).toBe(
+      before.NetworkSettings.Networks.bridge?.IPAddress,
+    );
+    const { stdout } = await dockerCli(home, 'exec', 'tsc-keep', 'echo', 'alive');
+    expect(stdout).toBe('alive\n');
+    const g = await until(async () => {
+      const i = await docker.getContainer('tsc-gone').inspect();
+      return i.State.Running ? undefined : i;
+    });
+    expect(g.State.Status).toBe('exited');
+    expect(g.State.ExitCode).toBeGreaterThan(0);
+    await docker.getContainer('tsc-keep').remove({ force: true });
+    await docker.getContainer('tsc-gone').remove();
+  });
+});
+
+/** Container actions from the event stream between `since` and now. */
+async function eventsOf(docker: Docker, id: string, since: number): Promise<string[]> {
+  const stream = (await docker.getEvents({
+    since,
+    until: Math.ceil(Date.now() / 1000) + 1,
+    filters: { container: [id] },
+  })) as unknown as NodeJS.ReadableStream;
+  let text = '';
+  for await (const chunk of stream) text += (chunk as Buffer).toString();
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => (JSON.parse(l) as { Action: string }).Action);
+}
+
+/** A raw HTTP request on the unix socket. */
+function fetchRaw(
+  socket: string,
+  method: string,
+  path: string,
+  body: string,
+): Promise<{ status: number; body: string }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const http = require('node:http') as typeof import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath: socket, method, path, headers: { 'Content-Type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -93,6 +93,18 @@ export function serviceDependencies(service: Service): string[] {
   return [...deps].sort(byString);
 }
 
+/** Services whose container this one joins: `service:` network_mode/ipc/pid, volumes_from. */
+function sharedWith(service: Service): string[] {
+  const out: string[] = [];
+  for (const mode of [service.network_mode, service.ipc, service.pid]) {
+    if (typeof mode === 'string' && mode.startsWith('service:')) out.push(mode.slice(8));
+  }
+  for (const v of service.volumes_from ?? []) {
+    if (!v.startsWith('container:')) out.push(v.split(':')[0] ?? '');
+  }
+  return out.filter((s) => s !== '').sort(byString);
+}
+
 /**
  * Services of `names` in dependency order (dependencies first, ties by name). Unknown or
  * unlisted dependencies are skipped; a cycle (rejected by the loader) is broken at the first repeated service.
@@ -321,6 +333,8 @@ export function reconcileUp(project: Project, observed: ObservedState, o: UpOpti
     const restartDep = Object.entries(svc.depends_on ?? {}).find(
       ([d, x]) => x.restart === true && recreated.has(d),
     );
+    // a container joined to another's namespaces or volumes must follow it when it is replaced
+    const joined = sharedWith(svc).find((d) => recreated.has(d));
     const starts: { ref: ContainerRef; after: number[]; cause: string }[] = [];
     const creates: number[] = [];
     const used = new Set<number>();
@@ -329,6 +343,8 @@ export function reconcileUp(project: Project, observed: ObservedState, o: UpOpti
       let cause: string | undefined;
       if (o.forceRecreate === true) cause = 'force recreate';
       else if (o.noRecreate !== true && c.configHash !== hash) cause = 'config changed';
+      else if (o.noRecreate !== true && joined !== undefined)
+        cause = `dependency ${joined} recreated`;
       if (cause !== undefined) {
         const removed = removeContainer(
           b,
@@ -383,7 +399,10 @@ export function reconcileUp(project: Project, observed: ObservedState, o: UpOpti
         startNodes.set(s, []);
         continue;
       }
-      const gates: number[] = [];
+      // joined namespaces/volumes need the other container running (implicit service_started)
+      const gates: number[] = sharedWith(svc)
+        .filter((d) => selected.has(d))
+        .flatMap((d) => startNodes.get(d) ?? []);
       for (const [d, dep] of Object.entries(svc.depends_on ?? {}).sort(([x], [y]) =>
         byString(x, y),
       )) {

@@ -192,6 +192,29 @@ describe('reconcileUp', () => {
     );
   });
 
+  it('recreates containers joined to a recreated service (network_mode service:)', () => {
+    const p = project({
+      vpn: { image: 'busybox' },
+      app: { image: 'busybox', network_mode: 'service:vpn' },
+    });
+    const obs = state(p, [container(p, 'app', 1), container(p, 'vpn', 1, { configHash: 'old' })], {
+      networks: ['demo_default'],
+      images: [BUSYBOX],
+    });
+    expect(renderPlan(reconcileUp(p, obs).nodes)).toBe(
+      lines(
+        '#1 [] stop-container vpn#1 (config changed)',
+        '#2 [1] remove-container vpn#1 (config changed)',
+        '#3 [2] create-container vpn#1 (config changed)',
+        '#4 [3] stop-container app#1 (dependency vpn recreated)',
+        '#5 [4] remove-container app#1 (dependency vpn recreated)',
+        '#6 [3,5] create-container app#1 (dependency vpn recreated)',
+        '#7 [3] start-container vpn#1 (recreated)',
+        '#8 [6,7] start-container app#1 (recreated)',
+      ),
+    );
+  });
+
   it('selects named services with their dependencies, or alone with noDeps', () => {
     const p = project({
       db: { image: 'busybox' },

@@ -220,9 +220,8 @@ export function endpointNetnsCommands(ep: EndpointSpec, hostNetns: string): stri
     'link set lo up',
     ...ep.addresses.map((a) => `addr add ${a} dev ${ep.ifName}${a.includes(':') ? ' nodad' : ''}`),
     `link set ${ep.ifName} up`,
-    ...ep.gateways.map(
-      (g) => `${g.includes(':') ? '-6 ' : ''}route replace default via ${g} dev ${ep.ifName}`,
-    ),
+    // The family follows the gateway address (`-6` is not accepted inside a batch).
+    ...ep.gateways.map((g) => `route replace default via ${g} dev ${ep.ifName}`),
   ];
 }
 

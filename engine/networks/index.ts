@@ -349,6 +349,8 @@ export class NetworkManager {
   private readonly useIptables: boolean;
   private readonly published = new Map<string, { networkId: string; ports: PublishedPort[] }>();
   private readonly ip: IpSession;
+  private queue: Promise<void> = Promise.resolve();
+  private syncQueue: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: NetworkManagerOptions = {}) {
     for (const [id, n] of Object.entries(options.state?.networks ?? {})) this.networks.set(id, n);
@@ -378,6 +380,11 @@ export class NetworkManager {
    * TSC_NETWORK for IPAM or kernel failures (nothing is left behind then).
    */
   async create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
+    // Serialised: subnet choice awaits the host routes, two creates must not pick the same one.
+    return this.serial(() => this.createNow(req));
+  }
+
+  private async createNow(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
     if (this.find(req.Name)) {
       throw netError('TSC_ENGINE_CONFLICT', req.Name, `create network ${req.Name}: already exists`);
     }
@@ -463,6 +470,10 @@ export class NetworkManager {
    * containers are connected (moby: "has active endpoints").
    */
   async remove(ref: string): Promise<void> {
+    return this.serial(() => this.removeNow(ref));
+  }
+
+  private async removeNow(ref: string): Promise<void> {
     const n = this.get(ref);
     const name = n.inspect.Name;
     if (Object.keys(n.endpoints).length > 0) {
@@ -735,7 +746,26 @@ export class NetworkManager {
   }
 
   /** Rules and ip_forward for the current networks; all removed with the last network. */
-  private async syncHost(): Promise<void> {
+  /** Runs `fn` after every earlier serialised operation has settled. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  private syncHost(): Promise<void> {
+    // Rule rewrites are serialised with creates/removes; each rewrite reads the latest state.
+    this.syncQueue = this.syncQueue.then(
+      () => this.syncHostNow(),
+      () => this.syncHostNow(),
+    );
+    return this.syncQueue;
+  }
+
+  private async syncHostNow(): Promise<void> {
     if (!this.useIptables) return;
     const rules: NetworkRules[] = [...this.networks.values()].map((n) => ({
       bridge: n.bridge,

@@ -71,7 +71,7 @@ describe('bridge commands', () => {
       'link set lo up',
       'addr add fd00::2/64 dev eth1 nodad',
       'link set eth1 up',
-      '-6 route replace default via fd00::1 dev eth1',
+      'route replace default via fd00::1 dev eth1',
     ]);
   });
 });

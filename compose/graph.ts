@@ -72,7 +72,10 @@ function findCycle(deps: ReadonlyMap<string, readonly string[]>): string[] | und
  *   required dependency on a missing service; TSC_COMPOSE_CYCLE `dependency cycle detected:
  *   a -> b -> a` (the cycle found first walking services and their dependencies in sorted order)
  */
-export function buildGraph(p: Project): ServiceGraph {
+export function buildGraph(
+  p: Project,
+  opts: { readonly skipUnknown?: boolean } = {},
+): ServiceGraph {
   const names = sorted(Object.keys(p.services));
   const edges: DependencyEdge[] = [];
   const deps = new Map<string, string[]>();
@@ -87,7 +90,7 @@ export function buildGraph(p: Project): ServiceGraph {
       const d = svc?.depends_on?.[to];
       if (!d) continue;
       if (!Object.hasOwn(p.services, to)) {
-        if (d.required === false) continue;
+        if (d.required === false || opts.skipUnknown) continue;
         throw ComposeError.at(
           'TSC_COMPOSE_REFERENCE',
           { file: '', path: `services.${from}.depends_on.${to}` },

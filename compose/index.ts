@@ -153,7 +153,19 @@ export function loadProject(o: LoadOptions): LoadedProject {
       issues.map((i) => locate(i, parsed)),
     );
   }
-  const graph = buildGraph(project);
+  let graph: ServiceGraph;
+  try {
+    graph = buildGraph(project, { skipUnknown: o.consistency === false });
+  } catch (e) {
+    // The graph names key paths; point them at the file and line that define them.
+    if (e instanceof ComposeError && e.issues.every((i) => i.file === '')) {
+      const located = e.issues.map((i) =>
+        locate({ path: parsePath(i.path), detail: i.detail }, parsed),
+      );
+      throw new ComposeError(e.code, located, { hint: e.hint });
+    }
+    throw e;
+  }
   return { project, graph, files: sources.files, workingDir: sources.workingDir, env };
 }
 
@@ -394,6 +406,17 @@ function locate(issue: SchemaIssue, files: readonly ParsedFile[]): ComposeIssue 
     position: first?.positions.at(issue.path),
     detail: issue.detail,
   };
+}
+
+/** Parses `services.web.ports[0]` back into a TreePath (keys without dots, as the graph names them). */
+function parsePath(text: string): TreePath {
+  const out: (string | number)[] = [];
+  for (const part of text.split('.')) {
+    const m = /^([^[]*)((?:\[\d+\])*)$/.exec(part);
+    if (m?.[1]) out.push(m[1]);
+    for (const i of (m?.[2] ?? '').matchAll(/\[(\d+)\]/g)) out.push(Number(i[1]));
+  }
+  return out;
 }
 
 function getPath(tree: RawValue, path: TreePath): RawValue | undefined {

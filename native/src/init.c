@@ -278,6 +278,11 @@ void tsc_init_main(const struct tsc_spec *s, int fd, int in_fd, int out_fd, int 
   if (setsid() < 0) tsc_fail(fd, ST_STDIO, OP_SETSID, -1);
   if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
     tsc_fail(fd, ST_STDIO, OP_DUP2, -1);
+  /* in a new user namespace our host ids are unmapped until we become its root (maps are written) */
+  if (s->clone_flags & CLONE_NEWUSER) {
+    if (setresgid(0, 0, 0) < 0) tsc_fail(fd, ST_ID_MAPS, OP_SETRESGID, -1);
+    if (setresuid(0, 0, 0) < 0) tsc_fail(fd, ST_ID_MAPS, OP_SETRESUID, -1);
+  }
   if ((s->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
     tsc_fail(fd, ST_NAMESPACES, OP_UNSHARE, -1);
 

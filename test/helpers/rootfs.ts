@@ -5,7 +5,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -75,6 +83,7 @@ export const TEST_GROUP = [
 /** Makes a bare rootfs with the probe under /tmp/tsc-test-rootfs-*. */
 export function makeRootfs(): TestRootfs {
   const dir = mkdtempSync(join(tmpdir(), 'tsc-test-rootfs-'));
+  chmodSync(dir, 0o755); // traversable by a remapped container root (user namespace tests)
   const rootfs = join(dir, 'rootfs');
   for (const d of ['bin', 'etc', 'proc', 'dev', 'sys', 'tmp', 'root', 'home/app'])
     mkdirSync(join(rootfs, d), { recursive: true });

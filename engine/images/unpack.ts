@@ -336,9 +336,12 @@ export class HashingStream extends Transform {
     cb(null, chunk);
   }
 
-  /** `sha256:<hex>` of everything seen; call after the stream ended. */
+  private result: string | undefined;
+
+  /** `sha256:<hex>` of everything seen; call after the stream ended (repeatable). */
   digest(): string {
-    return `sha256:${this.hash.digest('hex')}`;
+    this.result ??= `sha256:${this.hash.digest('hex')}`;
+    return this.result;
   }
 }
 

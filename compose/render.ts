@@ -3,7 +3,7 @@
  * key order (compose-go struct order; user maps sorted), `$` re-escaped as `$$`, JSON without
  * nested `x-*` and without opt-out defaults. Pure text out; never writes anywhere.
  */
-import { Document } from 'yaml';
+import { Document, visit } from 'yaml';
 
 import type { Project } from './model.js';
 
@@ -168,6 +168,14 @@ function isZero(v: unknown): boolean {
   return v === false || v === 0 || v === '';
 }
 
+const OLD_BOOL = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
+const BASE60_FLOAT = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
+
+/** go-yaml v3 quotes strings a YAML 1.1 reader would take for a bool or a base-60 float. */
+function needsGoQuotes(s: string): boolean {
+  return OLD_BOOL.test(s) || BASE60_FLOAT.test(s);
+}
+
 interface RenderContext {
   readonly json: boolean;
   readonly escape: boolean;
@@ -261,6 +269,11 @@ export function renderConfig(p: Project, o: RenderOptions): string {
     return `${JSON.stringify(top, null, 2)}\n`;
   }
   const doc = new Document(arranged, { version: '1.2' });
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && needsGoQuotes(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
   return doc.toString({
     indent: 2,
     indentSeq: true,

@@ -100,3 +100,23 @@ describe('renderConfig json', () => {
     ]);
   });
 });
+
+describe('renderConfig scalars like go-yaml v3', () => {
+  test('YAML 1.1 booleans and base-60 floats are double-quoted; multi-line strings are literal', () => {
+    const p = project(
+      'services: {web: {image: x, environment: {A: "yes", B: "12:30", C: "8080:80", D: "a\\nb"}}}',
+    );
+    const text = renderConfig(p, { format: 'yaml' });
+    expect(text).toContain('A: "yes"\n');
+    expect(text).toContain('B: "12:30"\n');
+    expect(text).toContain('C: 8080:80\n');
+    expect(text).toContain('D: |-\n        a\n        b\n');
+  });
+  test('zero struct fields are left out, kept ones stay', () => {
+    const p = project('services: {web: {image: x, privileged: false, init: false, tty: true}}');
+    const text = renderConfig(p, { format: 'yaml' });
+    expect(text).not.toContain('privileged');
+    expect(text).toContain('init: false');
+    expect(text).toContain('tty: true');
+  });
+});

@@ -19,14 +19,13 @@ const d = run ? describe : describe.skip;
 
 d('image operations: tag, remove, prune, save, load, import', () => {
   let reg: TestRegistry;
-  let image: BuiltImage;
   let tmp: string;
   let store: ImageStore;
   const client = (): RegistryClient => new RegistryClient({ credentials: () => undefined });
 
   beforeAll(async () => {
     reg = await startRegistry();
-    image = await seedBusybox(client(), reg.host);
+    await seedBusybox(client(), reg.host);
   });
   afterAll(async () => reg?.stop());
   beforeEach(() => {

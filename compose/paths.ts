@@ -9,7 +9,11 @@ import { isRawMap, type RawMap, type RawValue } from './raw.js';
 
 /** True for build contexts that are not local paths (git and http URLs, `name://` schemes). */
 export function isRemoteContext(s: string): boolean {
-  return /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(s) || s.startsWith('git@') || /\.git(#.*)?$/.test(s) && s.includes(':');
+  return (
+    /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(s) ||
+    s.startsWith('git@') ||
+    (/\.git(#.*)?$/.test(s) && s.includes(':'))
+  );
 }
 
 /**
@@ -45,7 +49,9 @@ export function resolveRelativePaths(tree: RawMap, base: string, homeDir: string
     const next: RawMap = {};
     for (const [name, def] of Object.entries(defs)) {
       next[name] =
-        isRawMap(def) && typeof def.file === 'string' ? { ...def, file: abs(def.file) ?? null } : def;
+        isRawMap(def) && typeof def.file === 'string'
+          ? { ...def, file: abs(def.file) ?? null }
+          : def;
     }
     out[kind] = next;
   }

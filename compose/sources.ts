@@ -154,7 +154,11 @@ function loadEnvFiles(
     files = explicit.map((f) => resolve(o.cwd, f));
     for (const f of files) {
       if (!isFile(f)) {
-        throw ComposeError.at('TSC_COMPOSE_ENV_FILE', { file: f, path: '' }, "couldn't find env file");
+        throw ComposeError.at(
+          'TSC_COMPOSE_ENV_FILE',
+          { file: f, path: '' },
+          "couldn't find env file",
+        );
       }
     }
   } else {

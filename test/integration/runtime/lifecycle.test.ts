@@ -82,6 +82,21 @@ d('runtime lifecycle', () => {
     }
   });
 
+  it('forwards signals the shim receives to the init', async () => {
+    const t = await startProbe({ argv: ['/bin/probe', 'sleep-term'] });
+    try {
+      // the probe's handler is installed once it has exec'd and runs; wait for its handler
+      const status = `/proc/${t.c.initPid}/status`;
+      expect(await eventually(() => /^SigCgt:\s*0*4000$/m.test(readFileSync(status, 'utf8')))).toBe(
+        true,
+      );
+      process.kill(t.c.shimPid, 'SIGTERM');
+      expect(await t.wait()).toMatchObject({ exitCode: 143, signal: 0 });
+    } finally {
+      await t.destroy();
+    }
+  });
+
   it('escalates to SIGKILL after the grace period when the stop signal is ignored', async () => {
     // PID 1 without a handler ignores SIGTERM from outside its namespace (pid_namespaces(7))
     const t = await startProbe({ argv: ['/bin/probe', 'sleep'] });

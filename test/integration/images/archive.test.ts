@@ -4,12 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { requireHost } from '../../helpers/host.js';
 import { startRegistry, type TestRegistry } from '../../helpers/registry.js';
-import {
-  makeTar,
-  busyboxRootfs,
-  seedBusybox,
-  type BuiltImage,
-} from '../../fixtures/images/build.js';
+import { makeTar, busyboxRootfs, seedBusybox } from '../../fixtures/images/build.js';
 import { ImageStore } from '../../../engine/images/store.js';
 import { RegistryClient } from '../../../engine/images/registry.js';
 import { importImage, loadImages, saveImages } from '../../../engine/images/archive.js';

@@ -498,7 +498,7 @@ export function translateService(
     Dns: service.dns ? [...service.dns] : undefined,
     DnsOptions: service.dns_opt ? [...service.dns_opt] : undefined,
     DnsSearch: service.dns_search ? [...service.dns_search] : undefined,
-    ExtraHosts: service.extra_hosts ? [...service.extra_hosts] : undefined,
+    ExtraHosts: service.extra_hosts?.map(toExtraHost),
     GroupAdd: service.group_add ? [...service.group_add] : undefined,
     IpcMode: resolveMode(ctx, service.ipc),
     PidMode: resolveMode(ctx, service.pid),
@@ -524,7 +524,7 @@ export function translateService(
     })),
     LogConfig:
       logging?.driver !== undefined || logging?.options !== undefined
-        ? { Type: logging.driver ?? '', Config: { ...(logging.options ?? {}) } }
+        ? { Type: logging.driver ?? '', Config: definedValues(logging.options ?? {}) }
         : undefined,
     Memory: service.mem_limit ?? limits?.memory,
     MemoryReservation: service.mem_reservation ?? reservations?.memory,
@@ -565,6 +565,22 @@ export function translateService(
     NetworkingConfig: net.EndpointsConfig ? { EndpointsConfig: net.EndpointsConfig } : undefined,
   });
   return { name, body, connect: net.connect };
+}
+
+/**
+ * `extra_hosts` entry as the API wants it: compose prints `host=ip`, the Engine API takes `host:ip`
+ * (compose sends `ExtraHosts.AsList(":")`); an entry already in `host:ip` form is kept.
+ */
+export function toExtraHost(entry: string): string {
+  const eq = entry.indexOf('=');
+  return eq < 0 ? entry : `${entry.slice(0, eq)}:${entry.slice(eq + 1)}`;
+}
+
+/** Drops null values of a string map (unset logging options). */
+function definedValues(m: Readonly<Record<string, string | null>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m)) if (v !== null) out[k] = v;
+  return out;
 }
 
 /** `volumes_from: [svc]` or `[svc:ro]` -> `<container>[:ro]`. */

@@ -31,6 +31,9 @@ describe('orchestrator on loaded projects', () => {
         '  web:',
         '    image: busybox',
         '    ports: ["8080:80"]',
+        '    extra_hosts: ["somehost:162.242.195.82", "other=10.0.0.1"]',
+        '    environment: { B: "2", A: "1" }',
+        '    stop_grace_period: 1m',
         '    depends_on: { db: { condition: service_healthy } }',
         'volumes:',
         '  data: {}',
@@ -50,6 +53,9 @@ describe('orchestrator on loaded projects', () => {
     );
     const web = translateService({ project }, 'web', 1).body;
     expect(web.HostConfig?.PortBindings).toEqual({ '80/tcp': [{ HostIp: '', HostPort: '8080' }] });
+    expect(web.HostConfig?.ExtraHosts).toEqual(['other:10.0.0.1', 'somehost:162.242.195.82']);
+    expect(web.Env).toEqual(['A=1', 'B=2']);
+    expect(web.StopTimeout).toBe(60);
     expect(web.NetworkingConfig).toEqual({
       EndpointsConfig: { demo_default: { Aliases: ['web'] } },
     });

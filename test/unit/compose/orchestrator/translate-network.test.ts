@@ -17,7 +17,7 @@ describe('translate: networking', () => {
         dns: ['10.0.0.2'],
         dns_search: ['example.org'],
         dns_opt: ['ndots:2'],
-        extra_hosts: ['db.local=10.0.0.5'],
+        extra_hosts: ['db.local=10.0.0.5', 'v6.local=::1', 'old.local:10.0.0.6'],
       },
       side: { image: 'x', network_mode: 'service:web', ipc: 'service:web' },
       lone: { image: 'x', network_mode: 'none' },
@@ -49,7 +49,7 @@ describe('translate: networking', () => {
       ['10.0.0.2'],
       ['example.org'],
       ['ndots:2'],
-      ['db.local=10.0.0.5'],
+      ['db.local:10.0.0.5', 'v6.local:::1', 'old.local:10.0.0.6'],
     ]);
   });
 

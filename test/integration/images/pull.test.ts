@@ -23,7 +23,10 @@ const loopbackFetch: typeof fetch = (input, init) => {
   return fetch(input, init);
 };
 
-const run = requireHost({ root: true, packages: ['docker-registry', 'busybox-static', 'attr'] });
+const run = requireHost({
+  root: true,
+  packages: ['docker-registry', 'busybox-static', 'attr', 'zstd'],
+});
 const d = run ? describe : describe.skip;
 
 d('image pull from a real registry', () => {
@@ -182,6 +185,16 @@ d('image pull from a real registry', () => {
     expect(id).toBe(seeded.configDigest);
     expect((await mirrored.inspect('busybox:1.36')).RepoTags).toEqual(['busybox:1.36']);
     expect((await mirrored.list())[0]!.RepoTags).toEqual(['busybox:1.36']);
+  });
+
+  it.each(['zstd', 'none'] as const)('pulls %s-compressed layers', async (compression) => {
+    const img = await buildImage({ compression });
+    await pushImage(client(), `${reg.host}/comp:${compression}`, img);
+    const id = await store.pull(`${reg.host}/comp:${compression}`);
+    const rec = (await store.record(id))!;
+    expect(fs.existsSync(path.join(store.snapshots.layerFs(rec.chainIds[0]!), 'bin/busybox'))).toBe(
+      true,
+    );
   });
 
   it('reports an unknown tag as a pull error', async () => {

@@ -16,6 +16,8 @@ import { CONTROLLERS, startProbe, type ProbeConfig } from './harness.js';
 const run = requireHost({ root: true, packages: ['tini', 'gcc', 'libc6-dev'] });
 const d = run ? describe : describe.skip;
 afterAll(releaseProbe);
+// containers on a loaded host can take seconds; nothing here asserts on time
+jest.setTimeout(60_000);
 
 /** Processes whose command line mentions `needle` (the rootfs path is unique per test). */
 function processesMentioning(needle: string): number[] {

@@ -8,6 +8,8 @@ import { runProbe } from './harness.js';
 const run = requireHost({ root: true, packages: ['tini', 'gcc', 'libc6-dev'] });
 const d = run ? describe : describe.skip;
 afterAll(releaseProbe);
+// containers on a loaded host can take seconds; nothing here asserts on time
+jest.setTimeout(60_000);
 
 /** One mountinfo line per mount point: [mount point, per-mount options, fstype, super options]. */
 function mountTable(

@@ -6,6 +6,8 @@ import { runProbe, startProbe } from './harness.js';
 const run = requireHost({ root: true, packages: ['gcc', 'libc6-dev'] });
 const d = run ? describe : describe.skip;
 afterAll(releaseProbe);
+// containers on a loaded host can take seconds; nothing here asserts on time
+jest.setTimeout(60_000);
 
 d('runtime user namespace', () => {
   it('maps container root to an unprivileged host uid and binds devices from the host', async () => {

@@ -113,6 +113,18 @@ function subject(op: Op): { kind: ProgressKind; resource: string } {
   }
 }
 
+/**
+ * The resources a node's progress events name: a wait-service node reports on each container it
+ * waits for (`Container demo-db-1  Waiting` / `Healthy`, like docker compose), others on their one
+ * resource.
+ */
+function subjects(op: Op): { kind: ProgressKind; resource: string }[] {
+  if (op.kind === 'wait-service' && op.containers.length > 0) {
+    return op.containers.map((resource) => ({ kind: 'Container' as const, resource }));
+  }
+  return [subject(op)];
+}
+
 /** [status while running, status when done] per op kind. */
 const STATUS: Record<Op['kind'], [ProgressStatus, ProgressStatus]> = {
   'pull-image': ['Pulling', 'Pulled'],
@@ -297,8 +309,7 @@ export async function executePlan(
     const finish = (): void => {
       for (const n of waiting) {
         outcomes.set(n.id, 'skipped');
-        const s = subject(n.op);
-        emit({ node: n.id, ...s, status: 'Skipped', ms: 0 });
+        for (const s of subjects(n.op)) emit({ node: n.id, ...s, status: 'Skipped', ms: 0 });
       }
       waiting.length = 0;
       resolve({ outcomes, error });
@@ -330,13 +341,13 @@ export async function executePlan(
       }
     };
     const launch = async (n: PlanNode): Promise<void> => {
-      const s = subject(n.op);
+      const subs = subjects(n.op);
       const t0 = clock.now();
-      emit({ node: n.id, ...s, status: STATUS[n.op.kind][0], ms: 0 });
+      for (const s of subs) emit({ node: n.id, ...s, status: STATUS[n.op.kind][0], ms: 0 });
       try {
         const status = await run(client, n.op, o);
         outcomes.set(n.id, 'done');
-        emit({ node: n.id, ...s, status, ms: clock.now() - t0 });
+        for (const s of subs) emit({ node: n.id, ...s, status, ms: clock.now() - t0 });
       } catch (e) {
         const err =
           n.op.kind === 'wait-service'
@@ -344,7 +355,9 @@ export async function executePlan(
               ? e
               : apiError(n.op, e)
             : apiError(n.op, e);
-        emit({ node: n.id, ...s, status: 'Error', ms: clock.now() - t0, error: err.message });
+        for (const s of subs) {
+          emit({ node: n.id, ...s, status: 'Error', ms: clock.now() - t0, error: err.message });
+        }
         if (n.op.kind === 'wait-service' && !n.op.required) {
           o.onWarning?.(err.message);
           outcomes.set(n.id, 'done');

@@ -128,8 +128,17 @@ describe('executePlan', () => {
     const plan = reconcileUp(p, emptyState('demo', ['docker.io/library/busybox:latest']));
     const client = new FakeClient();
     client.states.set('demo-migrate-1', [running, running, exited(3)]);
-    const res = await executePlan(client, plan.nodes, { clock: fakeClock() });
+    const events: string[] = [];
+    const res = await executePlan(client, plan.nodes, {
+      clock: fakeClock(),
+      onProgress: (e) => events.push(renderPlainEvent(e)),
+    });
     expect(res.error?.code).toBe('TSC_COMPOSE_DEPENDENCY');
+    expect(events).toContain(' Container demo-migrate-1  Waiting');
+    expect(events).toContain(
+      ' Container demo-migrate-1  Error 1.0s service "migrate" didn\'t complete successfully: exit 3',
+    );
+    expect(events).toContain(' Container demo-web-1  Skipped');
     expect(res.error?.message).toBe('service "migrate" didn\'t complete successfully: exit 3');
     expect(client.calls.filter((c) => c.startsWith('start '))).toEqual(['start demo-migrate-1']);
     // like docker compose, the dependents are left created, not started

@@ -3,7 +3,7 @@
  * key order (compose-go struct order; user maps sorted), `$` re-escaped as `$$`, JSON without
  * nested `x-*` and without opt-out defaults. Pure text out; never writes anywhere.
  */
-import { Document, visit } from 'yaml';
+import { stringify } from 'yaml';
 
 import type { Project } from './model.js';
 
@@ -176,6 +176,107 @@ function needsGoQuotes(s: string): boolean {
   return OLD_BOOL.test(s) || BASE60_FLOAT.test(s);
 }
 
+const RESERVED_PLAIN =
+  /^(?:null|Null|NULL|~|true|True|TRUE|false|False|FALSE|\.inf|\.Inf|\.INF|-\.inf|\.nan|\.NaN|\.NAN)$/;
+const SAFE_PLAIN = /^[A-Za-z_/.$][\w./@+=,%$()-]*(?:[ :][\w./@+=,%$()-]+)*$/;
+const NUMBER_LIKE = /^[-+]?(?:\.?[0-9]|0[xob])/;
+
+/** A scalar as go-yaml v3 writes it (plain when unambiguous, else double-quoted). */
+function yamlScalar(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'boolean' || typeof v === 'number') return String(v);
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  if (needsGoQuotes(s)) return JSON.stringify(s);
+  if (SAFE_PLAIN.test(s) && !RESERVED_PLAIN.test(s) && !NUMBER_LIKE.test(s) && !s.includes(': ')) {
+    return s;
+  }
+  // strings a YAML reader would take for another type are double-quoted; other strings that
+  // cannot be plain are single-quoted (go-yaml v3's emitter)
+  if (resolvesToOtherType(s)) return JSON.stringify(s);
+  const plain = stringify(s, { lineWidth: 0, minContentWidth: 0, version: '1.1' }).trimEnd();
+  if (plain.startsWith('"') || plain.startsWith("'")) return `'${s.replaceAll("'", "''")}'`;
+  return plain;
+}
+
+const OTHER_TYPE = [
+  /^(?:|~|null|Null|NULL|true|True|TRUE|false|False|FALSE)$/,
+  /^[-+]?(?:0|[1-9][0-9_]*)$/,
+  /^[-+]?0[0-7_]+$/,
+  /^[-+]?0o[0-7_]+$/,
+  /^[-+]?0x[0-9a-fA-F_]+$/,
+  /^[-+]?0b[01_]+$/,
+  /^[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?$/,
+  /^[-+]?\.(?:inf|Inf|INF)$/,
+  /^\.(?:nan|NaN|NAN)$/,
+  /^\d{4}-\d\d?-\d\d?(?:[Tt ]\d\d?:\d\d:\d\d(?:\.\d*)?(?:Z|[-+]\d\d?(?::\d\d)?)?)?$/,
+];
+
+/** True when go-yaml would resolve the plain scalar to a non-string (null, bool, number, time). */
+function resolvesToOtherType(s: string): boolean {
+  return OTHER_TYPE.some((re) => re.test(s));
+}
+
+/** A multi-line string as a literal block (`|-`, `|`, `|+`), lines indented by `pad`. */
+function literalBlock(s: string, pad: string): string[] {
+  const trailing = /\n*$/.exec(s)?.[0].length ?? 0;
+  const chomp = trailing === 0 ? '-' : trailing === 1 ? '' : '+';
+  const indicator = s.startsWith(' ') ? String(2) : '';
+  const body = trailing === 0 ? s : s.slice(0, s.length - trailing);
+  const lines = body.split('\n').map((l) => (l === '' ? '' : `${pad}${l}`));
+  for (let i = 1; i < trailing; i++) lines.push('');
+  return [`|${indicator}${chomp}`, ...lines];
+}
+
+function isMultiline(v: unknown): v is string {
+  return typeof v === 'string' && v.includes('\n');
+}
+
+function emitValue(key: string, v: unknown, indent: number, out: string[]): void {
+  const pad = ' '.repeat(indent);
+  if (Array.isArray(v)) {
+    if (v.length === 0) out.push(`${pad}${key} []`);
+    else {
+      out.push(`${pad}${key}`);
+      emitList(v, indent + 2, out);
+    }
+  } else if (isObject(v)) {
+    if (Object.keys(v).length === 0) out.push(`${pad}${key} {}`);
+    else {
+      out.push(`${pad}${key}`);
+      emitMap(v, indent + 2, out);
+    }
+  } else if (isMultiline(v)) {
+    const [head, ...rest] = literalBlock(v, ' '.repeat(indent + 2));
+    out.push(`${pad}${key} ${head ?? ''}`, ...rest);
+  } else out.push(`${pad}${key} ${yamlScalar(v)}`);
+}
+
+function emitMap(m: Record<string, unknown>, indent: number, out: string[]): void {
+  for (const [k, v] of Object.entries(m)) emitValue(`${yamlScalar(k)}:`, v, indent, out);
+}
+
+function emitList(list: readonly unknown[], indent: number, out: string[]): void {
+  const pad = ' '.repeat(indent);
+  for (const item of list) {
+    if (
+      (isObject(item) && Object.keys(item).length > 0) ||
+      (Array.isArray(item) && item.length > 0)
+    ) {
+      const start = out.length;
+      if (Array.isArray(item)) emitList(item, indent + 2, out);
+      else emitMap(item, indent + 2, out);
+      out[start] = `${pad}- ${(out[start] ?? '').slice(indent + 2)}`;
+    } else emitValue('-', item, indent, out);
+  }
+}
+
+/** The YAML text of an arranged tree (go-yaml v3 with indent 2, sequences indented). */
+function emitYaml(tree: Record<string, unknown>): string {
+  const out: string[] = [];
+  emitMap(tree, 0, out);
+  return `${out.join('\n')}\n`;
+}
+
 interface RenderContext {
   readonly json: boolean;
   readonly escape: boolean;
@@ -268,17 +369,5 @@ export function renderConfig(p: Project, o: RenderOptions): string {
     for (const k of sortedKeys(arranged)) top[k] = arranged[k];
     return `${JSON.stringify(top, null, 2)}\n`;
   }
-  const doc = new Document(arranged, { version: '1.2' });
-  visit(doc, {
-    Scalar(_key, node) {
-      if (typeof node.value === 'string' && needsGoQuotes(node.value)) node.type = 'QUOTE_DOUBLE';
-    },
-  });
-  return doc.toString({
-    indent: 2,
-    indentSeq: true,
-    lineWidth: 0,
-    minContentWidth: 0,
-    nullStr: 'null',
-  });
+  return emitYaml(arranged);
 }

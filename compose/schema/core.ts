@@ -47,6 +47,7 @@ function quoteJson(v: unknown): string {
  * Messages: `must be a string`, `must be greater than or equal to 0`, `value must be one of ...`.
  */
 export function types(kinds: readonly JsonKind[], rules: ScalarRules = {}): z.ZodType {
+  const pattern = rules.pattern === undefined ? undefined : new RegExp(rules.pattern, 'u');
   return z.unknown().superRefine((v, ctx) => {
     if (v === undefined) {
       ctx.addIssue({
@@ -78,7 +79,7 @@ export function types(kinds: readonly JsonKind[], rules: ScalarRules = {}): z.Zo
     if (
       rules.pattern !== undefined &&
       typeof v === 'string' &&
-      !new RegExp(rules.pattern, 'u').test(v)
+      !(pattern?.test(v) ?? true)
     ) {
       ctx.addIssue({
         code: 'custom',

@@ -132,6 +132,36 @@ function ptrToAddress(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Fits a UDP reply into 512 bytes, or the EDNS0 payload size the query advertises (RFC 6891):
+ * answers are dropped from the end and the TC bit set, so the client retries over TCP
+ * (moby `resolver.go` truncates the same way). Replies that fit are returned unchanged.
+ */
+export function truncateForUdp(query: Buffer, reply: Buffer): Buffer {
+  let limit = 512;
+  try {
+    const opt = dnsPacket.decode(query).additionals?.find((a) => a.type === 'OPT');
+    if (opt && 'udpPayloadSize' in opt && opt.udpPayloadSize > 512) limit = opt.udpPayloadSize;
+  } catch {
+    return reply;
+  }
+  if (reply.length <= limit) return reply;
+  const decoded = dnsPacket.decode(reply);
+  const answers = [...(decoded.answers ?? [])];
+  let out = reply;
+  while (out.length > limit && answers.length > 0) {
+    answers.pop();
+    out = dnsPacket.encode({
+      type: 'response',
+      id: decoded.id ?? 0,
+      flags: (decoded.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE,
+      questions: decoded.questions ?? [],
+      answers,
+    });
+  }
+  return out;
+}
+
 function shuffle<T>(items: readonly T[]): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
@@ -187,7 +217,7 @@ export class EmbeddedDns {
     const tcp = createServer((sock) => this.serveTcp(network.id, sock, conns));
     udp.on('message', (msg, rinfo) => {
       void this.answer(network.id, msg, rinfo.address).then((reply) => {
-        if (reply) udp.send(reply, rinfo.port, rinfo.address);
+        if (reply) udp.send(truncateForUdp(msg, reply), rinfo.port, rinfo.address);
       });
     });
     try {

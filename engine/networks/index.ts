@@ -5,6 +5,7 @@
  * State is plain JSON returned to the caller, who persists it; nothing here writes state files.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 import { EngineError } from '../../base/errors.js';
 import {
@@ -662,7 +663,7 @@ export class NetworkManager {
         `publish ports of ${containerId}: not connected to a network`,
       );
     }
-    const bindings = specs.flatMap((s) => expandPortSpec(s, false));
+    const bindings = specs.flatMap((s) => expandPortSpec(s, hostHasIPv6()));
     const ports = await this.proxy.publish(containerId, bindings, target.ep.ipv4);
     const prev = this.published.get(containerId)?.ports ?? [];
     this.published.set(containerId, { networkId: target.networkId, ports: [...prev, ...ports] });
@@ -877,6 +878,15 @@ export class NetworkManager {
       DNSNames: ep.dnsNames,
       InterfaceName: ep.ifName,
     };
+  }
+}
+
+/** True when the engine netns has IPv6 (an empty host IP then binds `::` too, reference §3.5). */
+function hostHasIPv6(): boolean {
+  try {
+    return readFileSync('/proc/sys/net/ipv6/conf/all/disable_ipv6', 'utf8').trim() === '0';
+  } catch {
+    return false;
   }
 }
 

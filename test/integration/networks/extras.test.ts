@@ -202,4 +202,17 @@ d('networks: IPv6, MTU, static addresses, DNS over TCP and round-robin (root)', 
     });
     expect(again.IPAddress).toBe('10.252.5.1');
   });
+
+  it('resumes from persisted state: DNS answers again after an engine restart', async () => {
+    const state = JSON.parse(JSON.stringify(manager.state())) as ReturnType<
+      NetworkManager['state']
+    >;
+    await manager.close();
+    manager = new NetworkManager({ state, iptables: false, dnsForwarders: [] });
+    await manager.resume();
+    const gw = manager.inspect('tsc-test-v6').IPAM.Config[0]!.Gateway;
+    expect(await nodeIn(ns[2]!.path, DNS_QUERY, ['tsc-test-web-2', gw])).toBe(
+      JSON.stringify(['10.252.9.9']),
+    );
+  });
 });

@@ -325,9 +325,15 @@ d('networks (root, netns stand-ins)', () => {
   });
 
   it('publishes on every host address and DNATs traffic to non-loopback addresses', async () => {
-    const [p] = await manager.publish('b'.repeat(64), [
+    const ports = await manager.publish('b'.repeat(64), [
       { protocol: 'tcp', hostIp: '', published: '', target: '7000' },
     ]);
+    const p = ports[0];
+    // Empty host IP: 0.0.0.0 and, with IPv6 on the host, :: on the same random port.
+    if (ports.length === 2) {
+      expect(ports[1]).toMatchObject({ hostIp: '::', hostPort: p!.hostPort });
+      expect(await tcpGet('::1', p!.hostPort)).toMatch(/^pong box2 /);
+    }
     expect(await tcpGet('127.0.0.1', p!.hostPort)).toMatch(/^pong box2 /);
     expect(iptablesState()).toContain(
       `--dport ${p!.hostPort} -j DNAT --to-destination ${ipC2}:7000`,

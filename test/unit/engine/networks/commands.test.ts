@@ -1,3 +1,5 @@
+import * as dnsPacket from 'dns-packet';
+
 import {
   bridgeCreateCommands,
   bridgeName,
@@ -9,6 +11,7 @@ import {
 import {
   resolveName,
   resolvePtr,
+  truncateForUdp,
   type DnsNetwork,
   type DnsRecord,
 } from '../../../../engine/networks/dns.js';
@@ -270,5 +273,55 @@ describe('network modes', () => {
     expect(() => planNetworkMode('container:nope', lookup)).toThrow(
       'join network of container nope: not running',
     );
+  });
+});
+
+describe('dns truncation', () => {
+  const reply = dnsPacket.encode({
+    type: 'response',
+    id: 9,
+    flags: dnsPacket.RECURSION_AVAILABLE,
+    questions: [{ type: 'A', name: 'web' }],
+    answers: Array.from({ length: 60 }, (_, i) => ({
+      type: 'A' as const,
+      name: 'web',
+      ttl: 600,
+      data: `10.0.0.${i + 1}`,
+    })),
+  });
+
+  it('cuts answers to 512 bytes and sets TC when the query has no EDNS0', () => {
+    const query = dnsPacket.encode({
+      type: 'query',
+      id: 9,
+      questions: [{ type: 'A', name: 'web' }],
+    });
+    expect(reply.length).toBeGreaterThan(512);
+    const out = dnsPacket.decode(truncateForUdp(query, reply));
+    expect(truncateForUdp(query, reply).length).toBeLessThanOrEqual(512);
+    expect(out.flag_tc).toBe(true);
+    expect(out.answers!.length).toBeGreaterThan(0);
+    expect(out.answers!.length).toBeLessThan(60);
+  });
+
+  it('keeps the whole answer when EDNS0 allows a larger payload', () => {
+    const query = dnsPacket.encode({
+      type: 'query',
+      id: 9,
+      questions: [{ type: 'A', name: 'web' }],
+      additionals: [
+        {
+          type: 'OPT',
+          name: '.',
+          udpPayloadSize: 4096,
+          extendedRcode: 0,
+          ednsVersion: 0,
+          flags: 0,
+          flag_do: false,
+          options: [],
+        },
+      ],
+    });
+    expect(truncateForUdp(query, reply)).toBe(reply);
   });
 });

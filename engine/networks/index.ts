@@ -5,7 +5,7 @@
  * State is plain JSON returned to the caller, who persists it; nothing here writes state files.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 import { EngineError } from '../../base/errors.js';
 import {
@@ -369,11 +369,36 @@ export class NetworkManager {
   }
 
   /**
-   * Re-opens DNS listeners and records of restored networks (after an engine restart).
-   * Throws TSC_NETWORK when a listener cannot be bound.
+   * Brings restored networks back after an engine restart: recreates bridges the kernel no longer
+   * has (host reboot), collects endpoints whose host veth is gone (their netns died: a crashed or
+   * vanished container), re-opens DNS listeners with the remaining records, rewrites the rules.
+   * Returns the collected endpoints. Throws TSC_NETWORK when a bridge or listener cannot be set up.
    */
-  async resume(): Promise<void> {
+  async resume(): Promise<{ network: string; containerId: string }[]> {
+    const collected: { network: string; containerId: string }[] = [];
+    for (const n of [...this.networks.values()]) {
+      if (!existsSync(`/sys/class/net/${n.bridge}`)) {
+        await createBridge(this.ip, {
+          name: n.bridge,
+          mtu: n.mtu,
+          addresses: n.subnets.map((s) => addressWithPrefix(s.gateway, s.subnet)),
+        });
+      }
+      const plugged: string[] = [];
+      for (const ep of Object.values(n.endpoints)) {
+        if (!existsSync(`/sys/class/net/${ep.hostIfName}`)) {
+          this.dropEndpoint(n.inspect.Id, ep.endpointId);
+          collected.push({ network: n.inspect.Name, containerId: ep.containerId });
+        } else if (!existsSync(`/sys/class/net/${ep.hostIfName}/master`)) {
+          plugged.push(`link set ${ep.hostIfName} master ${n.bridge} up`);
+        }
+      }
+      // Veths that outlived their bridge go back onto the recreated one.
+      await this.ip.run(plugged);
+    }
     for (const n of this.networks.values()) await this.startDns(n);
+    await this.syncHost();
+    return collected;
   }
 
   /**

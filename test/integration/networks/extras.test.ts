@@ -203,13 +203,18 @@ d('networks: IPv6, MTU, static addresses, DNS over TCP and round-robin (root)', 
     expect(again.IPAddress).toBe('10.252.5.1');
   });
 
-  it('resumes from persisted state: DNS answers again after an engine restart', async () => {
+  it('resumes from persisted state: collects dead endpoints, DNS answers again', async () => {
     const state = JSON.parse(JSON.stringify(manager.state())) as ReturnType<
       NetworkManager['state']
     >;
     await manager.close();
     manager = new NetworkManager({ state, iptables: false, dnsForwarders: [] });
-    await manager.resume();
+    // web-1's netns died while the engine was down: its endpoint is collected on resume.
+    delNetns(ns[0]!);
+    // The bridge vanished too: it is recreated and the surviving veths plugged back in.
+    await ip('link', 'del', `br-tsc${manager.inspect('tsc-test-v6').Id.slice(0, 9)}`);
+    expect(await manager.resume()).toEqual([{ network: 'tsc-test-v6', containerId: ids[0] }]);
+    expect(Object.keys(manager.inspect('tsc-test-v6').Containers).sort()).toEqual([ids[1], ids[2]]);
     const gw = manager.inspect('tsc-test-v6').IPAM.Config[0]!.Gateway;
     expect(await nodeIn(ns[2]!.path, DNS_QUERY, ['tsc-test-web-2', gw])).toBe(
       JSON.stringify(['10.252.9.9']),

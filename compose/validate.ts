@@ -3,7 +3,7 @@
  * to undefined services/networks/volumes/secrets/configs, container_name clashes, conflicting
  * parameters. Returns every issue; never throws, never changes the project.
  */
-import type { FileObject, Project, Service } from './model.js';
+import type { FileObject, Project, Resource, Service } from './model.js';
 import { issueAt, type SchemaIssue } from './schema/index.js';
 import { parseBytes } from './units.js';
 
@@ -84,9 +84,11 @@ function checkService(p: Project, name: string, s: Service, out: SchemaIssue[]):
     });
   }
   if (s.container_name !== undefined && replicasOf(s) > 1) {
+    // compose-go's wording, attribute and service name in this order
+    const attr = s.scale === undefined ? 'deploy.replicas' : 'scale';
     out.push({
       path: at('container_name'),
-      detail: `services.${name}: can't set container_name and ${name} as container name must be unique: ${INVALID}`,
+      detail: `services.${attr}: can't set container_name and ${name} as container name must be unique: ${INVALID}`,
     });
   }
   const scale = num(s.scale);
@@ -97,20 +99,80 @@ function checkService(p: Project, name: string, s: Service, out: SchemaIssue[]):
       detail: `services.${name}: can't set distinct values on 'scale' and 'deploy.replicas': ${INVALID}`,
     });
   }
-  const limits = s.deploy?.resources?.limits;
-  const pairs: [string, unknown, string, unknown][] = [
-    ['mem_limit', s.mem_limit, 'deploy.resources.limits.memory', limits?.memory],
-    ['cpus', s.cpus, 'deploy.resources.limits.cpus', limits?.cpus],
-    ['pids_limit', s.pids_limit, 'deploy.resources.limits.pids', limits?.pids],
+  if (scale !== undefined && scale < 0) {
+    out.push(issueAt(at('scale'), 'must be greater than or equal to 0'));
+  }
+  if (replicas !== undefined && replicas < 0) {
+    out.push(issueAt(at('deploy', 'replicas'), 'must be greater than or equal to 0'));
+  }
+  const resources = s.deploy?.resources;
+  const pairs: [string, unknown, string, Resource | undefined, keyof Resource][] = [
+    ['cpus', s.cpus, 'deploy.resources.limits.cpus', resources?.limits, 'cpus'],
+    ['mem_limit', s.mem_limit, 'deploy.resources.limits.memory', resources?.limits, 'memory'],
+    [
+      'mem_reservation',
+      s.mem_reservation,
+      'deploy.resources.reservations.memory',
+      resources?.reservations,
+      'memory',
+    ],
+    ['pids_limit', s.pids_limit, 'deploy.resources.limits.pids', resources?.limits, 'pids'],
   ];
-  for (const [a, va, b, vb] of pairs) {
-    if (va === undefined || vb === undefined) continue;
-    if (num(va) !== num(vb)) {
+  // compose-go: a non-zero service value must equal the deploy value whenever the deploy block
+  // (limits or reservations) exists, even when that block leaves the value unset
+  for (const [a, va, b, block, key] of pairs) {
+    const own = num(va);
+    if (own === undefined || own === 0 || block === undefined) continue;
+    if (own !== (num(block[key]) ?? 0)) {
       out.push({
         path: at(a),
-        detail: `services.${name}: ${a} and ${b} are both set but differ (${JSON.stringify(va)} != ${JSON.stringify(vb)}): ${INVALID}`,
+        detail: `services.${name}: can't set distinct values on '${a}' and '${b}': ${INVALID}`,
       });
     }
+  }
+  const test = s.healthcheck?.test;
+  if (
+    test !== undefined &&
+    test.length > 0 &&
+    !['CMD', 'CMD-SHELL', 'NONE'].includes(test[0] ?? '')
+  ) {
+    out.push({
+      path: at('healthcheck', 'test'),
+      detail: 'healthcheck.test must start either by "CMD", "CMD-SHELL" or "NONE"',
+    });
+  }
+  if (s.build?.dockerfile_inline !== undefined && s.build.dockerfile !== undefined) {
+    out.push({
+      path: at('build'),
+      detail: `service "${name}" declares mutualy exclusive dockerfile and dockerfile_inline: ${INVALID}`,
+    });
+  }
+  const netRef = s.network_mode?.startsWith('service:') ? s.network_mode.slice(8) : undefined;
+  if (netRef !== undefined && !Object.hasOwn(p.services, netRef)) {
+    out.push({
+      path: at('network_mode'),
+      detail: `service "${netRef}" not found for network_mode 'service:${netRef}'`,
+    });
+  }
+  (s.build?.secrets ?? []).forEach((ref, i) => {
+    if (p.secrets && Object.hasOwn(p.secrets, ref.source)) return;
+    out.push({
+      path: at('build', 'secrets', i),
+      detail: `service "${name}" refers to undefined build secret ${ref.source}: ${INVALID}`,
+    });
+  });
+  const models = s.models;
+  const modelNames = Array.isArray(models)
+    ? models.filter((m): m is string => typeof m === 'string')
+    : typeof models === 'object' && models !== null
+      ? Object.keys(models)
+      : [];
+  for (const m of modelNames) {
+    if (p.models && Object.hasOwn(p.models, m)) continue;
+    out.push({
+      path: at('models', m),
+      detail: `service "${name}" refers to undefined model ${m}: ${INVALID}`,
+    });
   }
   const platforms = s.build?.platforms;
   if (

@@ -105,7 +105,9 @@ services:
     const p = project(
       'services: {web: {image: x, mem_limit: 1g, deploy: {resources: {limits: {memory: 512m}}}}}',
     );
-    expect(validateProject(p)[0]?.detail).toContain('mem_limit and deploy.resources.limits.memory');
+    expect(validateProject(p)[0]?.detail).toContain(
+      "can't set distinct values on 'mem_limit' and 'deploy.resources.limits.memory'",
+    );
     const same = project(
       'services: {web: {image: x, mem_limit: 1g, deploy: {resources: {limits: {memory: 1024m}}}}}',
     );
@@ -113,5 +115,34 @@ services:
   });
   test('a consistent project has no issues', () => {
     expect(validateProject(project('services: {a: {image: x}}'))).toEqual([]);
+  });
+});
+
+describe('validateProject, more compose-go consistency rules', () => {
+  test('a limits block without memory conflicts with mem_limit (compose-go compares with 0)', () => {
+    const p = project(
+      'services: {web: {image: x, mem_limit: 1g, deploy: {resources: {limits: {cpus: 1}}}}}',
+    );
+    expect(validateProject(p).map((i) => i.detail)).toEqual([
+      "services.web: can't set distinct values on 'mem_limit' and 'deploy.resources.limits.memory': invalid compose project",
+    ]);
+  });
+  test('healthcheck test must start with CMD, CMD-SHELL or NONE', () => {
+    const p = project('services: {web: {image: x, healthcheck: {test: [curl, x]}}}');
+    expect(validateProject(p)[0]?.detail).toBe(
+      'healthcheck.test must start either by "CMD", "CMD-SHELL" or "NONE"',
+    );
+  });
+  test('container_name with scale', () => {
+    const p = project('services: {web: {image: x, container_name: c, scale: 3}}');
+    expect(validateProject(p)[0]?.detail).toBe(
+      "services.scale: can't set container_name and web as container name must be unique: invalid compose project",
+    );
+  });
+  test('network_mode service:x needs x', () => {
+    const p = project('services: {web: {image: x, network_mode: "service:gone"}}');
+    expect(validateProject(p).map((i) => i.detail)).toContain(
+      'service "gone" not found for network_mode \'service:gone\'',
+    );
   });
 });

@@ -7,6 +7,11 @@ import { Command, CommanderError } from 'commander';
 
 import { UsageError } from '../base/errors.js';
 import { registerConfig } from './commands/config.js';
+import { registerDown } from './commands/down.js';
+import { registerLifecycle } from './commands/lifecycle.js';
+import { registerLogs } from './commands/logs.js';
+import { registerPs } from './commands/ps.js';
+import { registerUp } from './commands/up.js';
 import { collect, type GlobalOptions } from './options.js';
 import { renderError } from './render/error.js';
 
@@ -22,16 +27,32 @@ export function buildProgram(): Command {
     .version(VERSION, '-v, --version', 'Show the tscompose version information')
     .option('-f, --file <path>', 'Compose configuration files', collect)
     .option('-p, --project-name <name>', 'Project name')
-    .option('--project-directory <path>', 'Specify an alternate working directory (default: the path of the, first specified, Compose file)')
+    .option(
+      '--project-directory <path>',
+      'Specify an alternate working directory (default: the path of the, first specified, Compose file)',
+    )
     .option('--env-file <path>', 'Specify an alternate environment file', collect)
     .option('--profile <profile>', 'Specify a profile to enable', collect)
-    .option('--progress <mode>', 'Set type of progress output (auto, tty, plain, json, quiet)', 'auto')
-    .option('--ansi <when>', 'Control when to print ANSI control characters ("never"|"always"|"auto")', 'auto')
+    .option(
+      '--progress <mode>',
+      'Set type of progress output (auto, tty, plain, json, quiet)',
+      'auto',
+    )
+    .option(
+      '--ansi <when>',
+      'Control when to print ANSI control characters ("never"|"always"|"auto")',
+      'auto',
+    )
     .option('-H, --host <url>', 'Daemon socket to connect to')
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   registerConfig(program, globals);
+  registerUp(program, globals);
+  registerDown(program, globals);
+  registerPs(program, globals);
+  registerLogs(program, globals);
+  registerLifecycle(program, globals);
   program
     .command('version')
     .description('Show the tscompose version information')
@@ -47,11 +68,18 @@ export function buildProgram(): Command {
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
+    process.exitCode = undefined;
     await program.parseAsync([...argv], { from: 'user' });
-    return 0;
+    // commands that end with a non-zero status (up --exit-code-from, exec, run) set exitCode
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.exitCode === 0
+      )
+        return 0;
       const { text } = renderError(new UsageError(e.message.replace(/^error: /, '')));
       process.stderr.write(`${text}\n`);
       return 2;
@@ -65,5 +93,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 if (require.main === module) {
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
+    // open API sockets or a finished log stream must not keep the command alive
+    process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
   });
 }

@@ -1,0 +1,74 @@
+/**
+ * Builds the Docker Engine API client (dockerode) the commands use: `--host` / `DOCKER_HOST`, else
+ * tscompose's own engine socket, starting the engine on demand when that socket does not answer.
+ * Owns no command logic; the only place the CLI decides which daemon it talks to.
+ */
+import Dockerode from 'dockerode';
+
+import { UsageError } from '../base/errors.js';
+import { loadEngineConfig } from '../engine/config.js';
+import { engineStart, pingSocket } from '../engine/daemon-control.js';
+import type { GlobalOptions } from './options.js';
+
+/** Where the client connects: a unix socket path, or a TCP host and port. */
+export type DaemonAddress =
+  | { readonly kind: 'unix'; readonly socketPath: string }
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+
+/**
+ * Parses a Docker host URL like the docker CLI: `unix:///path`, `/path`, `tcp://host:port`
+ * (port 2375 when omitted).
+ * @throws UsageError for other schemes (ssh://, npipe://) or a malformed URL
+ */
+export function parseDockerHost(host: string): DaemonAddress {
+  if (host.startsWith('/')) return { kind: 'unix', socketPath: host };
+  if (host.startsWith('unix://')) {
+    const p = host.slice('unix://'.length);
+    if (p === '') throw new UsageError(`parse docker host ${host}: empty socket path`);
+    return { kind: 'unix', socketPath: p };
+  }
+  if (host.startsWith('tcp://') || host.startsWith('http://')) {
+    const rest = host.replace(/^[a-z]+:\/\//, '').replace(/\/$/, '');
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(rest);
+    if (!m?.[1]) throw new UsageError(`parse docker host ${host}: bad address`);
+    return { kind: 'tcp', host: m[1].replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : 2375 };
+  }
+  throw new UsageError(`parse docker host ${host}: unsupported scheme`, {
+    hint: 'use unix:///path/to/socket or tcp://host:port',
+  });
+}
+
+/** The host to use: `--host`, else `DOCKER_HOST`, else undefined (tscompose's engine). */
+export function chosenHost(
+  g: Pick<GlobalOptions, 'host'>,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
+  if (g.host !== undefined && g.host !== '') return g.host;
+  const e = env['DOCKER_HOST'];
+  return e !== undefined && e !== '' ? e : undefined;
+}
+
+/** A dockerode instance for an address. */
+export function dockerodeFor(a: DaemonAddress): Dockerode {
+  return a.kind === 'unix'
+    ? new Dockerode({ socketPath: a.socketPath })
+    : new Dockerode({ host: a.host, port: a.port, protocol: 'http' });
+}
+
+/**
+ * The client for this invocation. Without `--host`/`DOCKER_HOST`, connects to the engine socket
+ * (engine config `socket`, default /run/tscompose/engine.sock) and starts the engine with
+ * engineStart when the socket does not answer `/_ping`.
+ * @throws EngineError TSC_ENGINE_UNAVAILABLE when the engine cannot be started
+ */
+export async function dockerClient(
+  g: Pick<GlobalOptions, 'host'>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Dockerode> {
+  const host = chosenHost(g, env);
+  if (host !== undefined) return dockerodeFor(parseDockerHost(host));
+  const config = loadEngineConfig();
+  const socket = config.socket;
+  if ((await pingSocket(socket)) === undefined) await engineStart({ config });
+  return dockerodeFor({ kind: 'unix', socketPath: socket });
+}

@@ -1,0 +1,167 @@
+/**
+ * What most commands share: opening the project (loader + client), listing its containers,
+ * running a plan with progress, and resolving service names. No command-specific flags here.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import type Dockerode from 'dockerode';
+import type { ContainerInfo } from 'dockerode';
+
+import { TscError, UsageError, isTscError } from '../../base/errors.js';
+import { loadProject, type LoadedProject } from '../../compose/index.js';
+import {
+  ONEOFF_LABEL,
+  PROJECT_LABEL,
+  SERVICE_LABEL,
+  CONTAINER_NUMBER_LABEL,
+  dockerodeClient,
+  executePlan,
+  type Plan,
+  type UpOptions,
+} from '../../compose/orchestrator/index.js';
+import { dockerClient } from '../client.js';
+import { toLoadOptions, type GlobalOptions } from '../options.js';
+import { createDisplay, progressMode } from '../render/progress.js';
+
+/** A command's view of the project: the client, the project name and (when loadable) the project. */
+export interface ProjectContext {
+  readonly docker: Dockerode;
+  readonly name: string;
+  /** Undefined when no compose file was found and `-p` named the project (down, ps, logs...). */
+  readonly loaded: LoadedProject | undefined;
+}
+
+/**
+ * Loads the project and connects to the daemon. With `optional`, a missing compose file is fine
+ * when `-p` names the project (docker compose lets `down -p x` work anywhere).
+ * @throws ComposeError from the loader; EngineError when the engine cannot be reached
+ */
+export async function openProject(
+  g: GlobalOptions,
+  o: { readonly optional?: boolean } = {},
+): Promise<ProjectContext> {
+  let loaded: LoadedProject | undefined;
+  try {
+    loaded = loadProject(toLoadOptions(g));
+  } catch (e) {
+    const missing = isTscError(e) && e.code === 'TSC_COMPOSE_NOT_FOUND';
+    if (!(o.optional === true && missing && g.projectName !== undefined)) throw e;
+  }
+  const name = loaded?.project.name ?? g.projectName ?? '';
+  const docker = await dockerClient(g);
+  return { docker, name, loaded };
+}
+
+/** The project's services by name, validating names given on the command line. */
+export function checkServices(ctx: ProjectContext, services: readonly string[]): void {
+  if (!ctx.loaded) return;
+  for (const s of services) {
+    if (ctx.loaded.project.services[s] === undefined) throw new UsageError(`no such service: ${s}`);
+  }
+}
+
+/** Labels filter for the project's containers (one-off `run` containers included unless told). */
+export async function projectContainers(
+  ctx: Pick<ProjectContext, 'docker' | 'name'>,
+  o: {
+    readonly all?: boolean;
+    readonly services?: readonly string[];
+    readonly oneoff?: boolean;
+  } = {},
+): Promise<ContainerInfo[]> {
+  const label = [`${PROJECT_LABEL}=${ctx.name}`];
+  if (o.oneoff === false) label.push(`${ONEOFF_LABEL}=False`);
+  const list = await ctx.docker.listContainers({ all: o.all === true, filters: { label } });
+  const wanted =
+    o.services !== undefined && o.services.length > 0 ? new Set(o.services) : undefined;
+  return list
+    .filter((c) => wanted === undefined || wanted.has(c.Labels[SERVICE_LABEL] ?? ''))
+    .sort((a, b) => containerName(a).localeCompare(containerName(b)));
+}
+
+/** A listed container's name without the leading `/`. */
+export function containerName(c: Pick<ContainerInfo, 'Names'>): string {
+  return (c.Names[0] ?? '').replace(/^\//, '');
+}
+
+/** The replica number label of a listed container (0 when absent). */
+export function replicaOf(c: Pick<ContainerInfo, 'Labels'>): number {
+  const n = Number(c.Labels[CONTAINER_NUMBER_LABEL]);
+  return Number.isInteger(n) ? n : 0;
+}
+
+/** The project's containers of one service, replica `index` (docker compose `--index`, default 1). */
+export async function serviceContainer(
+  ctx: ProjectContext,
+  service: string,
+  index = 1,
+): Promise<ContainerInfo> {
+  const list = await projectContainers(ctx, { all: true, services: [service], oneoff: false });
+  const c = list.find((x) => replicaOf(x) === index);
+  if (!c) {
+    throw new TscError('TSC_ENGINE_NOT_FOUND', `service "${service}" is not running`);
+  }
+  return c;
+}
+
+/** The translate context (labels) for this project. */
+export function translateContext(
+  g: GlobalOptions,
+  loaded: LoadedProject,
+): NonNullable<UpOptions['translate']> {
+  const envFiles = (g.envFile ?? []).map((f) => resolve(f));
+  const dotenv = join(loaded.workingDir, '.env');
+  if (envFiles.length === 0 && existsSync(dotenv)) envFiles.push(dotenv);
+  return { workingDir: loaded.workingDir, configFiles: loaded.files, envFiles };
+}
+
+/** Options for running a plan. */
+export interface RunPlanOptions {
+  readonly waitTimeoutMs?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Executes a plan with the progress display `--progress` asks for (on stderr).
+ * @throws the first error of the run (TscError naming the resource and cause)
+ */
+export async function runPlan(
+  g: GlobalOptions,
+  docker: Dockerode,
+  plan: Plan,
+  o: RunPlanOptions = {},
+): Promise<void> {
+  const mode = progressMode(g.progress, process.stderr.isTTY);
+  const display = createDisplay(mode, plan.nodes);
+  const res = await executePlan(dockerodeClient(docker), plan.nodes, {
+    onProgress: display.onEvent,
+    onWarning: (m) => process.stderr.write(`WARN[0000] ${m}\n`),
+    waitTimeoutMs: o.waitTimeoutMs,
+    signal: o.signal,
+  });
+  await display.close();
+  if (res.error) throw res.error;
+}
+
+/** Parses a non-negative integer flag (`-t 10`, `--tail 5`). */
+export function intFlag(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid value for ${name}: ${v}`);
+  return n;
+}
+
+/** The orphan warning docker compose prints. */
+export function orphanWarning(names: readonly string[]): string {
+  return (
+    `WARN[0000] Found orphan containers ([${names.join(' ')}]) for this project. If you removed or ` +
+    `renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.\n`
+  );
+}
+
+/** Whether to colour output: `--ansi always`, or a terminal unless `--ansi never` / `--no-color`. */
+export function useColor(g: GlobalOptions, isTTY: boolean, noColor: boolean): boolean {
+  if (noColor || g.ansi === 'never') return false;
+  return g.ansi === 'always' || isTTY;
+}

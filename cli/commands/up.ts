@@ -1,0 +1,245 @@
+/**
+ * `tscompose up`: create and start the project's containers (docker compose up: -d, --wait,
+ * --wait-timeout, --no-start, --force-recreate, --no-recreate, --remove-orphans, --scale, --no-deps,
+ * -t, --pull, --abort-on-container-exit, --exit-code-from; attached logs; Ctrl-C stops gracefully).
+ */
+import type { Command } from 'commander';
+import type { ContainerInfo } from 'dockerode';
+
+import { UsageError } from '../../base/errors.js';
+import {
+  observe,
+  reconcileStop,
+  reconcileUp,
+  type UpOptions,
+} from '../../compose/orchestrator/index.js';
+import { collect, type GlobalOptions } from '../options.js';
+import { displayName } from '../render/logs.js';
+import {
+  checkServices,
+  containerName,
+  intFlag,
+  openProject,
+  orphanWarning,
+  projectContainers,
+  runPlan,
+  translateContext,
+  useColor,
+  type ProjectContext,
+} from './common.js';
+import { streamLogs } from './logs.js';
+
+/** `up` flags. */
+export interface UpFlags {
+  readonly detach?: boolean;
+  readonly wait?: boolean;
+  readonly waitTimeout?: string;
+  readonly start?: boolean;
+  readonly forceRecreate?: boolean;
+  readonly recreate?: boolean;
+  readonly removeOrphans?: boolean;
+  readonly scale?: string[];
+  readonly deps?: boolean;
+  readonly timeout?: string;
+  readonly pull?: string;
+  readonly abortOnContainerExit?: boolean;
+  readonly exitCodeFrom?: string;
+  readonly color?: boolean;
+  readonly logPrefix?: boolean;
+  readonly quietPull?: boolean;
+}
+
+/** Registers `up`. */
+export function registerUp(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('up')
+    .description('Create and start containers')
+    .argument('[service...]', 'services')
+    .option('-d, --detach', 'Detached mode: Run containers in the background')
+    .option('--wait', 'Wait for services to be running|healthy. Implies detached mode.')
+    .option(
+      '--wait-timeout <seconds>',
+      'Maximum duration in seconds to wait for the project to be running|healthy',
+    )
+    .option('--no-start', "Don't start the services after creating them")
+    .option(
+      '--force-recreate',
+      "Recreate containers even if their configuration and image haven't changed",
+    )
+    .option(
+      '--no-recreate',
+      "If containers already exist, don't recreate them. Incompatible with --force-recreate.",
+    )
+    .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
+    .option(
+      '--scale <SERVICE=NUM>',
+      'Scale SERVICE to NUM instances. Overrides the `scale` setting in the Compose file if present.',
+      collect,
+    )
+    .option('--no-deps', "Don't start linked services")
+    .option(
+      '-t, --timeout <seconds>',
+      'Use this timeout in seconds for container shutdown when attached or when containers are already running',
+    )
+    .option('--pull <policy>', 'Pull image before running ("always"|"missing"|"never")', 'policy')
+    .option(
+      '--abort-on-container-exit',
+      'Stops all containers if any container was stopped. Incompatible with -d',
+    )
+    .option(
+      '--exit-code-from <service>',
+      'Return the exit code of the selected service container. Implies --abort-on-container-exit',
+    )
+    .option('--no-color', 'Produce monochrome output')
+    .option('--no-log-prefix', "Don't print prefix in logs")
+    .option('--quiet-pull', 'Pull without printing progress information')
+    .action(async (services: string[], o: UpFlags) => {
+      process.exitCode = await runUp(globals(), services, o);
+    });
+}
+
+/** Parses `--scale web=3` flags into a map. @throws UsageError on a malformed entry */
+export function parseScale(flags: readonly string[] | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of flags ?? []) {
+    const m = /^([^=]+)=(\d+)$/.exec(f);
+    if (!m?.[1] || m[2] === undefined)
+      throw new UsageError(`invalid --scale value ${JSON.stringify(f)}`, {
+        hint: 'use --scale SERVICE=NUM',
+      });
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+/**
+ * Checks the flag combinations docker compose refuses and turns flags into orchestrator options.
+ * @throws UsageError for incompatible flags
+ */
+export function upOptions(
+  services: readonly string[],
+  o: UpFlags,
+): UpOptions & { waitTimeoutMs?: number | undefined } {
+  const abort = o.abortOnContainerExit === true || o.exitCodeFrom !== undefined;
+  const detach = o.detach === true || o.wait === true;
+  if (detach && abort)
+    throw new UsageError('--abort-on-container-exit and --detach are incompatible');
+  if (o.forceRecreate === true && o.recreate === false) {
+    throw new UsageError('--force-recreate and --no-recreate are incompatible');
+  }
+  const pull = o.pull === undefined || o.pull === 'policy' ? undefined : o.pull;
+  if (pull !== undefined && !['always', 'missing', 'never', 'build'].includes(pull)) {
+    throw new UsageError(`invalid --pull option ${JSON.stringify(pull)}`);
+  }
+  const wt = intFlag('--wait-timeout', o.waitTimeout);
+  return {
+    services,
+    forceRecreate: o.forceRecreate === true,
+    noRecreate: o.recreate === false,
+    removeOrphans: o.removeOrphans === true,
+    scale: parseScale(o.scale),
+    noDeps: o.deps === false,
+    noStart: o.start === false,
+    wait: o.wait === true,
+    pull,
+    timeoutS: intFlag('--timeout', o.timeout),
+    waitTimeoutMs: wt === undefined ? undefined : wt * 1000,
+  };
+}
+
+/** Runs `up`; resolves to the exit code (the `--exit-code-from` container's when given). */
+export async function runUp(
+  g: GlobalOptions,
+  services: readonly string[],
+  o: UpFlags,
+): Promise<number> {
+  const opts = upOptions(services, o);
+  const ctx = await openProject(g);
+  const loaded = ctx.loaded;
+  if (!loaded) return 1;
+  checkServices(ctx, services);
+  if (o.exitCodeFrom !== undefined) checkServices(ctx, [o.exitCodeFrom]);
+  const since = Math.floor(Date.now() / 1000);
+  const observed = await observe(ctx.docker, ctx.name);
+  const plan = reconcileUp(loaded.project, observed, {
+    ...opts,
+    translate: translateContext(g, loaded),
+  });
+  if (plan.orphans.length > 0) process.stderr.write(orphanWarning(plan.orphans));
+  await runPlan(g, ctx.docker, plan, { waitTimeoutMs: opts.waitTimeoutMs });
+  if (o.detach === true || o.wait === true || o.start === false) return 0;
+  return attach(g, ctx, services, o, since);
+}
+
+/**
+ * Attached mode: follows the logs of the selected services' containers until they all exit, or
+ * (with --abort-on-container-exit) until one does; Ctrl-C stops the project gracefully.
+ */
+async function attach(
+  g: GlobalOptions,
+  ctx: ProjectContext,
+  services: readonly string[],
+  o: UpFlags,
+  since: number,
+): Promise<number> {
+  const list = await projectContainers(ctx, { all: true, services, oneoff: false });
+  const shown = list.map((c) => displayName(ctx.name, containerName(c)));
+  process.stdout.write(`Attaching to ${shown.join(', ')}\n`);
+  const abort = o.abortOnContainerExit === true || o.exitCodeFrom !== undefined;
+  const stopAll = async (): Promise<void> => {
+    const observed = await observe(ctx.docker, ctx.name);
+    const plan = reconcileStop(
+      observed,
+      { services: [...services], timeoutS: intFlag('--timeout', o.timeout) },
+      ctx.loaded?.project,
+    );
+    await runPlan(g, ctx.docker, plan);
+  };
+  let interrupted = false;
+  let stopping: Promise<void> | undefined;
+  const onSigint = (): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n');
+    stopping ??= stopAll();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const logs = streamLogs(
+      ctx.docker,
+      list,
+      {
+        project: ctx.name,
+        follow: true,
+        since,
+        color: useColor(g, process.stdout.isTTY, o.color === false),
+        noPrefix: o.logPrefix === false,
+      },
+      process.stdout,
+    );
+    let exitCode = 0;
+    let first: ContainerInfo | undefined;
+    const waits = list.map(async (c) => {
+      const r = (await ctx.docker.getContainer(c.Id).wait()) as { StatusCode?: number };
+      const code = r.StatusCode ?? 0;
+      process.stdout.write(`${displayName(ctx.name, containerName(c))} exited with code ${code}\n`);
+      const svc = c.Labels['com.docker.compose.service'];
+      if (o.exitCodeFrom !== undefined ? svc === o.exitCodeFrom : first === undefined) {
+        exitCode = code;
+      }
+      first ??= c;
+      if (abort && !interrupted) {
+        process.stderr.write(`Aborting on container exit...\n`);
+        interrupted = true;
+        stopping ??= stopAll();
+      }
+    });
+    await Promise.all(waits);
+    await logs;
+    if (stopping) await stopping;
+    if (!abort && o.exitCodeFrom === undefined) exitCode = interrupted ? 130 : 0;
+    return exitCode;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

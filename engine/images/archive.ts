@@ -65,15 +65,16 @@ async function readHead(file: string): Promise<Buffer> {
   }
 }
 
-function inside(dir: string, rel: string): string {
+/** Resolves an archive-relative path, following symlinks, and refuses anything outside `dir`. */
+async function inside(dir: string, rel: string): Promise<string> {
+  const escapes = (): TscError =>
+    new TscError('TSC_IMAGE_UNPACK', `load archive: ${JSON.stringify(rel)} escapes the archive`);
   const p = path.resolve(dir, rel);
-  if (!p.startsWith(dir + path.sep)) {
-    throw new TscError(
-      'TSC_IMAGE_UNPACK',
-      `load archive: ${JSON.stringify(rel)} escapes the archive`,
-    );
-  }
-  return p;
+  if (!p.startsWith(dir + path.sep)) throw escapes();
+  const real = await fsp.realpath(p);
+  const realDir = await fsp.realpath(dir);
+  if (!real.startsWith(realDir + path.sep)) throw escapes();
+  return real;
 }
 
 /** One entry of a docker-archive `manifest.json`. */
@@ -150,7 +151,7 @@ async function loadDockerArchive(
   ) as ArchiveManifestEntry[];
   const out: Array<{ id: string; tags: string[] }> = [];
   for (const e of entries) {
-    const config = await storeFile(store, inside(dir, e.Config));
+    const config = await storeFile(store, await inside(dir, e.Config));
     const parsed = await store.content.readJson<ImageConfig>(config.digest, MAX_MANIFEST_SIZE);
     if (parsed.rootfs.diff_ids.length !== e.Layers.length) {
       throw new TscError(
@@ -160,7 +161,7 @@ async function loadDockerArchive(
     }
     const layers: Descriptor[] = [];
     for (const l of e.Layers) {
-      const file = inside(dir, l);
+      const file = await inside(dir, l);
       const kind = sniffCompression(await readHead(file));
       const d = await storeFile(store, file);
       const mediaType =

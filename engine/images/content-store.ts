@@ -13,6 +13,9 @@ import { digestHex, isDigest } from './oci.js';
 /** The engine state root (architecture.md "State and naming"). */
 export const DEFAULT_STATE_ROOT = '/var/lib/tscompose';
 
+/** Bytes buffered before one write(2) of a blob being ingested. */
+const WRITE_BATCH = 1 << 20;
+
 /**
  * Writes JSON to `file` atomically: a temp file in the same directory, fsync, rename.
  * @throws the underlying fs error (the temp file is removed)
@@ -60,7 +63,9 @@ export interface BlobExpectation {
 export class BlobWriter {
   private hash: Hash = createHash('sha256');
   private fh: fsp.FileHandle | undefined;
-  /** Bytes written so far. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Bytes accepted so far (hashed; written to the file at the latest on commit). */
   written = 0;
 
   constructor(
@@ -92,7 +97,18 @@ export class BlobWriter {
     }
     this.hash.update(chunk);
     this.written += chunk.length;
-    await this.fh!.write(chunk);
+    this.pending.push(Buffer.from(chunk));
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= WRITE_BATCH) await this.flush();
+  }
+
+  /** Writes buffered chunks (one write per ~1 MiB instead of one per network chunk). */
+  private async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const data = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.fh!.write(data);
   }
 
   /** Drops what was written and starts again from byte 0. */
@@ -101,6 +117,8 @@ export class BlobWriter {
     this.fh = undefined;
     this.hash = createHash('sha256');
     this.written = 0;
+    this.pending = [];
+    this.pendingBytes = 0;
     await this.open();
   }
 
@@ -111,6 +129,7 @@ export class BlobWriter {
    */
   async commit(): Promise<void> {
     if (!this.fh) await this.open();
+    await this.flush();
     await this.fh!.sync();
     await this.fh!.close();
     this.fh = undefined;
@@ -135,6 +154,8 @@ export class BlobWriter {
 
   /** Closes and removes the partial file. */
   async abort(): Promise<void> {
+    this.pending = [];
+    this.pendingBytes = 0;
     await this.fh?.close().catch(() => undefined);
     this.fh = undefined;
     await fsp.rm(this.tempPath, { force: true });

@@ -152,6 +152,12 @@ export interface BridgeSpec {
   readonly name: string;
   /** MTU in bytes, or 0 to keep the kernel default (1500). */
   readonly mtu: number;
+  /**
+   * Fixed MAC of the bridge. Without one the kernel gives the bridge the lowest MAC of its ports,
+   * so the gateway's MAC would change as containers come and go (and on recreation), leaving
+   * stale neighbour entries in the containers.
+   */
+  readonly macAddress: string;
   /** Gateway addresses with prefix length (`172.18.0.1/16`, `fd00::1/64`). */
   readonly addresses: readonly string[];
 }
@@ -180,7 +186,7 @@ export function randomMac(random: Buffer = randomBytes(6)): string {
 export function bridgeCreateCommands(spec: BridgeSpec): string[] {
   const mtu = spec.mtu > 0 ? ` mtu ${spec.mtu}` : '';
   return [
-    `link add name ${spec.name}${mtu} type bridge`,
+    `link add name ${spec.name}${mtu} address ${spec.macAddress} type bridge`,
     ...spec.addresses.map(
       (a) => `addr add ${a} dev ${spec.name}${a.includes(':') ? ' nodad' : ''}`,
     ),

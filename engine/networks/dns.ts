@@ -24,6 +24,10 @@ export interface DnsRecord {
   readonly ipv6?: string | undefined;
   /** Upstreams for queries from this endpoint (`dns` overrides); the network's when absent. */
   readonly forwarders?: readonly string[] | undefined;
+  /** Legacy `links` of this container: alias -> target name, resolved for this asker only. */
+  readonly links?: Readonly<Record<string, string>> | undefined;
+  /** The container's `ndots` option: > 0 means single-label misses are not forwarded. */
+  readonly ndots?: number | undefined;
 }
 
 /** One network as the resolver sees it. */
@@ -322,9 +326,16 @@ export class EmbeddedDns {
       questions: [q],
     };
     const flags = dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE;
+    const record = scope
+      .flatMap((n) => [...n.records.values()])
+      .find((r) => r.ipv4 === src || r.ipv6 === src);
     let local: LocalAnswer = { kind: 'unknown' };
-    if (q.type === 'A' || q.type === 'AAAA') local = resolveName(scope, q.name, q.type);
-    else if (q.type === 'PTR') local = resolvePtr(scope, q.name);
+    if (q.type === 'A' || q.type === 'AAAA') {
+      // A link alias of the asker names its target (moby: links on user-defined networks).
+      const bare = q.name.toLowerCase().replace(/\.$/, '');
+      const target = Object.entries(record?.links ?? {}).find(([a]) => a.toLowerCase() === bare);
+      local = resolveName(scope, target ? target[1] : q.name, q.type);
+    } else if (q.type === 'PTR') local = resolvePtr(scope, q.name);
     if (local.kind === 'found' && (q.type === 'A' || q.type === 'AAAA')) {
       const type = q.type;
       const answers = shuffle(local.addresses).map((data) => ({
@@ -349,9 +360,11 @@ export class EmbeddedDns {
       return dnsPacket.encode({ ...base, flags: flags | dnsPacket.AUTHORITATIVE_ANSWER, answers });
     }
     const internal = scope.every((n) => n.internal);
-    const record = scope
-      .flatMap((n) => [...n.records.values()])
-      .find((r) => r.ipv4 === src || r.ipv6 === src);
+    if ((record?.ndots ?? 0) > 0 && !q.name.replace(/\.$/, '').includes('.')) {
+      // moby: with a user ndots > 0 a single-label miss is not forwarded; the empty answer makes
+      // the stub resolver try its search domains.
+      return dnsPacket.encode({ ...base, flags });
+    }
     const upstreams = (record?.forwarders ?? this.options.forwarders).slice(0, 3);
     if (internal || upstreams.length === 0) {
       return dnsPacket.encode({ ...base, flags: flags | RCODE_NXDOMAIN });

@@ -20,7 +20,7 @@ import {
   removeLink,
   vethName,
 } from './bridge.js';
-import { EmbeddedDns } from './dns.js';
+import { type DnsRecord, EmbeddedDns } from './dns.js';
 import {
   parseExtraHosts,
   parseResolvConf,
@@ -150,6 +150,10 @@ export interface EndpointState {
   readonly defaultRoute: boolean;
   /** Upstreams for this container's queries (`dns` overrides); empty = the engine's. */
   readonly forwarders: readonly string[];
+  /** Legacy link aliases (alias -> target name). */
+  readonly links: Readonly<Record<string, string>>;
+  /** `ndots` option (0 = unset). */
+  readonly ndots: number;
 }
 
 /** One network (persisted record). */
@@ -160,6 +164,8 @@ export interface NetworkState {
   readonly bridge: string;
   /** MTU in bytes (0 = default). */
   readonly mtu: number;
+  /** The bridge's fixed MAC (kept across recreation, so gateway neighbour entries stay valid). */
+  readonly macAddress: string;
   /** Allocation state, one per subnet. */
   readonly subnets: readonly SubnetState[];
   /** Endpoints by id. */
@@ -198,6 +204,10 @@ export interface ConnectOptions {
   readonly defaultRoute?: boolean | undefined;
   /** `dns` overrides: the embedded DNS forwards this container's queries there. */
   readonly forwarders?: readonly string[] | undefined;
+  /** Legacy `links` (alias -> target container name), answered for this container only. */
+  readonly links?: Readonly<Record<string, string>> | undefined;
+  /** `ndots` from `dns_opt` (> 0: single-label misses are not forwarded). */
+  readonly ndots?: number | undefined;
 }
 
 /** Docker Engine API `EndpointSettings` as connect returns and container inspect shows. */
@@ -381,6 +391,7 @@ export class NetworkManager {
         await createBridge(this.ip, {
           name: n.bridge,
           mtu: n.mtu,
+          macAddress: n.macAddress,
           addresses: n.subnets.map((s) => addressWithPrefix(s.gateway, s.subnet)),
         });
       }
@@ -467,11 +478,13 @@ export class NetworkManager {
       Options: { ...options },
       Labels: { ...(req.Labels ?? {}) },
     };
-    const state: NetworkState = { inspect, bridge, mtu, subnets, endpoints: {} };
+    const macAddress = randomMac();
+    const state: NetworkState = { inspect, bridge, mtu, macAddress, subnets, endpoints: {} };
     try {
       await createBridge(this.ip, {
         name: bridge,
         mtu,
+        macAddress,
         addresses: subnets.map((s) => addressWithPrefix(s.gateway, s.subnet)),
       });
     } catch (e) {
@@ -599,6 +612,8 @@ export class NetworkManager {
       dnsNames,
       defaultRoute,
       forwarders: [...(opts.forwarders ?? [])],
+      links: { ...(opts.links ?? {}) },
+      ndots: opts.ndots ?? 0,
     };
     this.networks.set(n.inspect.Id, {
       ...n,
@@ -629,13 +644,7 @@ export class NetworkManager {
       this.dropEndpoint(n.inspect.Id, endpointId);
       throw netError('TSC_NETWORK', name, `connect ${opts.containerName} to network ${name}`, e);
     }
-    this.dns.register(n.inspect.Id, endpointId, {
-      containerId: opts.containerId,
-      names: dnsNames,
-      ipv4: ipv4 || undefined,
-      ipv6: ipv6 || undefined,
-      forwarders: ep.forwarders.length > 0 ? ep.forwarders : undefined,
-    });
+    this.dns.register(n.inspect.Id, endpointId, dnsRecordOf(ep));
     return this.toSettings(this.get(n.inspect.Id), ep);
   }
 
@@ -761,13 +770,7 @@ export class NetworkManager {
       gw,
     );
     for (const ep of Object.values(n.endpoints)) {
-      this.dns.register(n.inspect.Id, ep.endpointId, {
-        containerId: ep.containerId,
-        names: ep.dnsNames,
-        ipv4: ep.ipv4 || undefined,
-        ipv6: ep.ipv6 || undefined,
-        forwarders: ep.forwarders.length > 0 ? ep.forwarders : undefined,
-      });
+      this.dns.register(n.inspect.Id, ep.endpointId, dnsRecordOf(ep));
     }
   }
 
@@ -904,6 +907,19 @@ export class NetworkManager {
       InterfaceName: ep.ifName,
     };
   }
+}
+
+/** The DNS record of an endpoint. */
+function dnsRecordOf(ep: EndpointState): DnsRecord {
+  return {
+    containerId: ep.containerId,
+    names: ep.dnsNames,
+    ipv4: ep.ipv4 || undefined,
+    ipv6: ep.ipv6 || undefined,
+    forwarders: ep.forwarders.length > 0 ? ep.forwarders : undefined,
+    links: Object.keys(ep.links).length > 0 ? ep.links : undefined,
+    ndots: ep.ndots > 0 ? ep.ndots : undefined,
+  };
 }
 
 /** True when the engine netns has IPv6 (an empty host IP then binds `::` too, reference §3.5). */

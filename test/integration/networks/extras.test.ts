@@ -199,8 +199,23 @@ d('networks: IPv6, MTU, static addresses, DNS over TCP and round-robin (root)', 
       containerId: ids[2]!,
       containerName: 'tsc-test-client',
       netnsPath: ns[2]!.path,
+      links: { db: 'tsc-test-web-2' },
+      ndots: 2,
     });
     expect(again.IPAddress).toBe('10.252.5.1');
+    // Link aliases resolve for the linking container only; with ndots > 0 a single-label miss is
+    // answered empty (not forwarded, not NXDOMAIN) so the stub goes on with its search list.
+    const gw = again.Gateway;
+    expect(await nodeIn(ns[2]!.path, DNS_QUERY, ['db', gw])).toBe(JSON.stringify(['10.252.9.9']));
+    expect(await nodeIn(ns[1]!.path, DNS_QUERY, ['db', gw])).toBe(
+      JSON.stringify({ error: 'ENOTFOUND' }),
+    );
+    expect(await nodeIn(ns[2]!.path, DNS_QUERY, ['nothing', gw])).toBe(
+      JSON.stringify({ error: 'ENODATA' }),
+    );
+    expect(await nodeIn(ns[2]!.path, DNS_QUERY, ['nothing.test', gw])).toBe(
+      JSON.stringify({ error: 'ENOTFOUND' }),
+    );
   });
 
   it('resumes from persisted state: collects dead endpoints, DNS answers again', async () => {

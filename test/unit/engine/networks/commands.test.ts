@@ -38,10 +38,11 @@ describe('bridge commands', () => {
       bridgeCreateCommands({
         name: 'br-tscx',
         mtu: 1400,
+        macAddress: '02:00:00:00:00:fe',
         addresses: ['172.18.0.1/16', 'fd00::1/64'],
       }),
     ).toEqual([
-      'link add name br-tscx mtu 1400 type bridge',
+      'link add name br-tscx mtu 1400 address 02:00:00:00:00:fe type bridge',
       'addr add 172.18.0.1/16 dev br-tscx',
       'addr add fd00::1/64 dev br-tscx nodad',
       'link set br-tscx up',

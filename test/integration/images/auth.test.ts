@@ -12,7 +12,7 @@ import { RegistryClient, type Credentials } from '../../../engine/images/registr
 
 const run = requireHost({
   root: true,
-  packages: ['docker-registry', 'busybox-static', 'attr', 'apache2-utils'],
+  packages: ['docker-registry', 'busybox-static', 'attr', 'apache2-utils', 'openssl'],
 });
 const d = run ? describe : describe.skip;
 

@@ -285,10 +285,11 @@ export function parseMounts(config: ContainerConfig, host: HostConfig): MountPoi
       });
     }
   }
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
   for (const m of host.Mounts ?? []) {
-    const type = String(m.Type ?? '');
-    const dst = String(m.Target ?? m.Destination ?? '');
-    const src = String(m.Source ?? '');
+    const type = str(m.Type);
+    const dst = str(m.Target) || str(m.Destination);
+    const src = str(m.Source);
     const ro = m.ReadOnly === true;
     if (!dst.startsWith('/'))
       throw invalid('Mounts', `invalid mount config: mount path must be absolute: '${dst}'`);
@@ -301,7 +302,7 @@ export function parseMounts(config: ContainerConfig, host: HostConfig): MountPoi
         Destination: dst,
         Mode: '',
         RW: !ro,
-        Propagation: String(bo.Propagation ?? 'rprivate'),
+        Propagation: str(bo.Propagation) || 'rprivate',
       });
     } else if (type === 'volume') {
       const vo = (m.VolumeOptions ?? {}) as Record<string, unknown>;
@@ -425,7 +426,7 @@ export function shouldRestart(
 ): boolean {
   if (manuallyStopped) return false;
   const p = host.RestartPolicy ?? {};
-  switch (p.Name) {
+  switch (p.Name ?? 'no') {
     case 'always':
     case 'unless-stopped':
       return true;

@@ -64,7 +64,7 @@ export class StoreImageService implements ImageService {
         }),
       );
     }
-    return list as unknown as Dockerode.ImageInfo[];
+    return list;
   }
 
   async ImageCreate(
@@ -243,11 +243,13 @@ export class StoreImageService implements ImageService {
     }
   }
 
-  async ImageGet(_names: readonly string[], _out: Writable, _ctx: OperationContext): Promise<void> {
-    throw new EngineError(
-      'TSC_ENGINE_UNSUPPORTED',
-      { kind: 'image', name: 'get' },
-      'ImageGet (docker save) is not implemented by the tscompose engine yet',
+  ImageGet(_names: readonly string[], _out: Writable, _ctx: OperationContext): Promise<void> {
+    return Promise.reject(
+      new EngineError(
+        'TSC_ENGINE_UNSUPPORTED',
+        { kind: 'image', name: 'get' },
+        'ImageGet (docker save) is not implemented by the tscompose engine yet',
+      ),
     );
   }
 

@@ -66,13 +66,16 @@ export class EngineNetworkService implements NetworkService {
     private readonly events: EventBus,
   ) {}
 
-  async NetworkList(
+  NetworkList(
     filters: ApiFilters,
     _ctx: OperationContext,
   ): Promise<Dockerode.NetworkInspectInfo[]> {
-    return this.networks.manager
-      .list()
-      .filter((n) => matches(n, filters)) as unknown as Dockerode.NetworkInspectInfo[];
+    return Promise.resolve().then(
+      () =>
+        this.networks.manager
+          .list()
+          .filter((n) => matches(n, filters)) as unknown as Dockerode.NetworkInspectInfo[],
+    );
   }
 
   async NetworkInspect(

@@ -62,7 +62,6 @@ import {
   portSpecs,
   shouldRestart,
   ZERO_TIME,
-  type ContainerConfig,
   type ContainerRecord,
   type HostConfig,
 } from './config.js';
@@ -166,7 +165,7 @@ export function resourcesOf(h: HostConfig): Resources {
     blkioWeight: num('BlkioWeight'),
   };
   for (const k of Object.keys(r)) if (r[k] === undefined) delete r[k];
-  return r as Resources;
+  return r;
 }
 
 /**
@@ -184,6 +183,7 @@ export class ContainerManager implements ContainerService {
   private readonly health = new Map<string, NodeJS.Timeout>();
   private readonly restartDelays = new Map<string, number>();
   private readonly execs = new Map<string, ExecInstance>();
+  private readonly probes = new Set<Promise<void>>();
   private closed = false;
   private nameCounter = 0;
 
@@ -193,6 +193,15 @@ export class ContainerManager implements ContainerService {
   }
 
   // ---------------------------------------------------------------- records
+
+  /** Runs a synchronous operation as a promise (its throw becomes the rejection). */
+  private settle<T>(fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(fn());
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new TypeError(String(e)));
+    }
+  }
 
   private dir(id: string): string {
     return this.collection.pathOf(id);
@@ -324,7 +333,7 @@ export class ContainerManager implements ContainerService {
     for (const t of this.health.values()) clearTimeout(t);
     this.timers.clear();
     this.health.clear();
-    await Promise.allSettled([...this.monitors.values()]);
+    await Promise.allSettled([...this.monitors.values(), ...this.probes]);
   }
 
   // ---------------------------------------------------------------- create
@@ -354,7 +363,7 @@ export class ContainerManager implements ContainerService {
     const wanted = name === undefined || name === '' ? undefined : normalizeName(name);
     const imageId = await this.deps.images.resolveImage(imageRef);
     const imageConfig = (await this.deps.images.imageConfig(imageId)).config ?? {};
-    const config = mergeImageConfig(req as Partial<ContainerConfig>, imageConfig);
+    const config = mergeImageConfig(req, imageConfig);
     const argv = containerArgv(config);
     checkRestartPolicy(host);
     const id = randomBytes(32).toString('hex');
@@ -365,7 +374,13 @@ export class ContainerManager implements ContainerService {
     const endpoints: Record<string, Record<string, unknown>> = {
       ...(netConfig.EndpointsConfig ?? {}),
     };
+    if ('default' in endpoints) {
+      // the docker CLI names the default network "default"
+      endpoints[DEFAULT_NETWORK] = { ...endpoints.default, ...(endpoints[DEFAULT_NETWORK] ?? {}) };
+      delete endpoints.default;
+    }
     const special = mode === 'host' || mode === 'none' || mode.startsWith('container:');
+    if (special) for (const k of Object.keys(endpoints)) if (k !== mode) delete endpoints[k];
     if (!special && !(mode in endpoints)) endpoints[mode] = {};
     if (mode === 'host' || mode === 'none') endpoints[mode] = endpoints[mode] ?? {};
     if (!special) {
@@ -439,15 +454,17 @@ export class ContainerManager implements ContainerService {
 
   // ---------------------------------------------------------------- inspect / list
 
-  async ContainerInspect(
+  ContainerInspect(
     id: string,
     _size: boolean,
     _ctx: OperationContext,
   ): Promise<Dockerode.ContainerInspectInfo> {
-    const r = this.get(id);
-    const view = inspectView(r, this.paths(r.Id));
-    view.ExecIDs = this.execIds(r.Id);
-    return view as unknown as Dockerode.ContainerInspectInfo;
+    return this.settle(() => {
+      const r = this.get(id);
+      const view = inspectView(r, this.paths(r.Id));
+      view.ExecIDs = this.execIds(r.Id);
+      return view as unknown as Dockerode.ContainerInspectInfo;
+    });
   }
 
   private execIds(id: string): string[] | null {
@@ -455,23 +472,27 @@ export class ContainerManager implements ContainerService {
     return ids.length > 0 ? ids : null;
   }
 
-  async ContainerList(
+  ContainerList(
     q: { all: boolean; limit?: number; size: boolean; filters: ApiFilters },
     _ctx: OperationContext,
   ): Promise<Dockerode.ContainerInfo[]> {
-    let rows = [...this.records.values()]
-      .filter((r) => q.all || r.State.Running || q.filters.status !== undefined)
-      .filter((r) => matchesFilters(r, q.filters))
-      .sort((a, b) => b.Created.localeCompare(a.Created));
-    if (q.limit !== undefined && q.limit > 0) rows = rows.slice(0, q.limit);
-    return rows.map((r) => summaryView(r)) as unknown as Dockerode.ContainerInfo[];
+    return this.settle(() => {
+      let rows = [...this.records.values()]
+        .filter((r) => q.all || r.State.Running || q.filters.status !== undefined)
+        .filter((r) => matchesFilters(r, q.filters))
+        .sort((a, b) => b.Created.localeCompare(a.Created));
+      if (q.limit !== undefined && q.limit > 0) rows = rows.slice(0, q.limit);
+      return rows.map((r) => summaryView(r)) as unknown as Dockerode.ContainerInfo[];
+    });
   }
 
-  async counts(): Promise<{ total: number; running: number; paused: number; stopped: number }> {
-    const all = [...this.records.values()];
-    const paused = all.filter((r) => r.State.Paused).length;
-    const running = all.filter((r) => r.State.Running && !r.State.Paused).length;
-    return { total: all.length, running, paused, stopped: all.length - running - paused };
+  counts(): Promise<{ total: number; running: number; paused: number; stopped: number }> {
+    return this.settle(() => {
+      const all = [...this.records.values()];
+      const paused = all.filter((r) => r.State.Paused).length;
+      const running = all.filter((r) => r.State.Running && !r.State.Paused).length;
+      return { total: all.length, running, paused, stopped: all.length - running - paused };
+    });
   }
 
   // ---------------------------------------------------------------- start
@@ -648,12 +669,13 @@ export class ContainerManager implements ContainerService {
           if (plan.kind !== 'container') await this.writeNetworkFiles(r, plan.kind, files);
         },
       });
-      undo.push(async () => {
+      undo.push(() => {
         try {
           runtimeKill(launched, 'SIGKILL');
         } catch {
           // gone already
         }
+        return Promise.resolve();
       });
       r.Networks = networks.manager.containerNetworks(id);
       r.Ports = {};
@@ -733,8 +755,7 @@ export class ContainerManager implements ContainerService {
   }
 
   private logOptions(h: HostConfig): { maxSize?: number; maxFile?: number } {
-    const cfg = ((h.LogConfig as { Config?: Record<string, string> } | undefined)?.Config ??
-      {}) as Record<string, string>;
+    const cfg = (h.LogConfig as { Config?: Record<string, string> } | undefined)?.Config ?? {};
     const out: { maxSize?: number; maxFile?: number } = {};
     if (cfg['max-size']) {
       const m = /^(\d+)([kmg]?)$/i.exec(cfg['max-size']);
@@ -823,7 +844,11 @@ export class ContainerManager implements ContainerService {
     }
   }
 
-  private async unmountRootfs(target: string): Promise<void> {
+  private unmountRootfs(target: string): Promise<void> {
+    return this.settle(() => this.unmountRootfsSync(target));
+  }
+
+  private unmountRootfsSync(target: string): void {
     for (let i = 0; i < 3 && this.isMounted(target); i++) {
       try {
         umount2(target, 0);
@@ -990,9 +1015,12 @@ export class ContainerManager implements ContainerService {
       this.health.set(
         id,
         setTimeout(() => {
-          void this.probe(id, argv, t.timeoutMs, t.retries, started + t.startPeriodMs).finally(
-            schedule,
-          );
+          const p = this.probe(id, argv, t.timeoutMs, t.retries, started + t.startPeriodMs);
+          this.probes.add(p);
+          void p.finally(() => {
+            this.probes.delete(p);
+            schedule();
+          });
         }, delay),
       );
     };
@@ -1015,7 +1043,7 @@ export class ContainerManager implements ContainerService {
     const r = this.records.get(id);
     if (!r?.Runtime || !r.State.Running || r.State.Paused) return;
     const start = new Date().toISOString();
-    let exitCode = -1;
+    let exitCode: number;
     let output = '';
     try {
       const p = startExec(r.Runtime, { argv });
@@ -1293,7 +1321,7 @@ export class ContainerManager implements ContainerService {
     const r = this.get(ref);
     await this.lock.run(r.Id, async () => {
       const rp = resources.RestartPolicy as HostConfig['RestartPolicy'] | undefined;
-      const next: HostConfig = { ...r.HostConfig, ...resources } as HostConfig;
+      const next: HostConfig = { ...r.HostConfig, ...resources };
       if (rp) checkRestartPolicy(next);
       if (r.State.Running)
         await this.deps.cgroups.open(`tscompose/${r.Id}`).update(resourcesOf(next));
@@ -1304,28 +1332,27 @@ export class ContainerManager implements ContainerService {
     return { Warnings: [] };
   }
 
-  async ContainerResize(
-    ref: string,
-    _h: number,
-    _w: number,
-    _ctx: OperationContext,
-  ): Promise<void> {
-    const r = this.get(ref);
-    if (!r.State.Running) throw conflict(r.Id, `container ${r.Id} is not running`);
-    // containers have no TTY of their own here (the shim gives them pipes): nothing to resize
+  ContainerResize(ref: string, _h: number, _w: number, _ctx: OperationContext): Promise<void> {
+    return this.settle(() => {
+      const r = this.get(ref);
+      if (!r.State.Running) throw conflict(r.Id, `container ${r.Id} is not running`);
+      // containers have no TTY of their own here (the shim gives them pipes): nothing to resize
+    });
   }
 
-  async ContainerArchive(
+  ContainerArchive(
     _id: string,
     _path: string,
     _out: Writable,
     _ctx: OperationContext,
   ): Promise<void> {
-    throw unsupported('ContainerArchive (GET /containers/{id}/archive)');
+    return this.settle(() => {
+      throw unsupported('ContainerArchive (GET /containers/{id}/archive)');
+    });
   }
 
-  async PutContainerArchive(): Promise<void> {
-    throw unsupported('PutContainerArchive (PUT /containers/{id}/archive)');
+  PutContainerArchive(): Promise<void> {
+    return Promise.reject(unsupported('PutContainerArchive (PUT /containers/{id}/archive)'));
   }
 
   // ---------------------------------------------------------------- logs / attach / top / stats
@@ -1532,42 +1559,44 @@ export class ContainerManager implements ContainerService {
 
   // ---------------------------------------------------------------- exec
 
-  async ExecCreate(
+  ExecCreate(
     ref: string,
     body: Omit<Dockerode.ExecCreateOptions, 'abortSignal'>,
     _ctx: OperationContext,
   ): Promise<{ Id: string }> {
-    const r = this.get(ref);
-    if (!r.State.Running) throw conflict(r.Id, `container ${r.Id} is not running`);
-    if (r.State.Paused)
-      throw conflict(r.Id, `container ${r.Id} is paused, unpause the container before exec`);
-    const cmd = body.Cmd ?? [];
-    if (cmd.length === 0)
-      throw new EngineError(
-        'TSC_ENGINE_INVALID',
-        { kind: 'exec', name: r.Id },
-        'No exec command specified',
-      );
-    const e: ExecInstance = {
-      ID: randomBytes(32).toString('hex'),
-      ContainerID: r.Id,
-      Running: false,
-      ExitCode: null,
-      Pid: 0,
-      OpenStdin: body.AttachStdin === true,
-      OpenStdout: body.AttachStdout === true,
-      OpenStderr: body.AttachStderr === true,
-      Tty: body.Tty === true,
-      argv: [...cmd],
-      env: [...(body.Env ?? [])],
-      user: body.User ?? '',
-      workingDir: body.WorkingDir ?? '',
-      privileged: body.Privileged === true,
-      started: false,
-    };
-    this.execs.set(e.ID, e);
-    this.emit(r, `exec_create: ${e.argv.join(' ')}`, { execID: e.ID });
-    return { Id: e.ID };
+    return this.settle(() => {
+      const r = this.get(ref);
+      if (!r.State.Running) throw conflict(r.Id, `container ${r.Id} is not running`);
+      if (r.State.Paused)
+        throw conflict(r.Id, `container ${r.Id} is paused, unpause the container before exec`);
+      const cmd = body.Cmd ?? [];
+      if (cmd.length === 0)
+        throw new EngineError(
+          'TSC_ENGINE_INVALID',
+          { kind: 'exec', name: r.Id },
+          'No exec command specified',
+        );
+      const e: ExecInstance = {
+        ID: randomBytes(32).toString('hex'),
+        ContainerID: r.Id,
+        Running: false,
+        ExitCode: null,
+        Pid: 0,
+        OpenStdin: body.AttachStdin === true,
+        OpenStdout: body.AttachStdout === true,
+        OpenStderr: body.AttachStderr === true,
+        Tty: body.Tty === true,
+        argv: [...cmd],
+        env: [...(body.Env ?? [])],
+        user: body.User ?? '',
+        workingDir: body.WorkingDir ?? '',
+        privileged: body.Privileged === true,
+        started: false,
+      };
+      this.execs.set(e.ID, e);
+      this.emit(r, `exec_create: ${e.argv.join(' ')}`, { execID: e.ID });
+      return { Id: e.ID };
+    });
   }
 
   private getExec(id: string): ExecInstance {
@@ -1666,32 +1695,36 @@ export class ContainerManager implements ContainerService {
     await e.exited;
   }
 
-  async ExecInspect(execId: string, _ctx: OperationContext): Promise<Dockerode.ExecInspectInfo> {
-    const e = this.getExec(execId);
-    const [entrypoint = '', ...args] = e.argv;
-    return {
-      CanRemove: false,
-      ContainerID: e.ContainerID,
-      DetachKeys: '',
-      ExitCode: e.ExitCode,
-      ID: e.ID,
-      OpenStderr: e.OpenStderr,
-      OpenStdin: e.OpenStdin,
-      OpenStdout: e.OpenStdout,
-      ProcessConfig: {
-        arguments: args,
-        entrypoint,
-        privileged: e.privileged,
-        tty: e.Tty,
-        user: e.user,
-      },
-      Running: e.Running,
-      Pid: e.Pid,
-    } as unknown as Dockerode.ExecInspectInfo;
+  ExecInspect(execId: string, _ctx: OperationContext): Promise<Dockerode.ExecInspectInfo> {
+    return this.settle(() => {
+      const e = this.getExec(execId);
+      const [entrypoint = '', ...args] = e.argv;
+      return {
+        CanRemove: false,
+        ContainerID: e.ContainerID,
+        DetachKeys: '',
+        ExitCode: e.ExitCode,
+        ID: e.ID,
+        OpenStderr: e.OpenStderr,
+        OpenStdin: e.OpenStdin,
+        OpenStdout: e.OpenStdout,
+        ProcessConfig: {
+          arguments: args,
+          entrypoint,
+          privileged: e.privileged,
+          tty: e.Tty,
+          user: e.user,
+        },
+        Running: e.Running,
+        Pid: e.Pid,
+      };
+    });
   }
 
-  async ExecResize(execId: string, _h: number, _w: number, _ctx: OperationContext): Promise<void> {
-    this.getExec(execId);
-    throw unsupported('ExecResize (POST /exec/{id}/resize)');
+  ExecResize(execId: string, _h: number, _w: number, _ctx: OperationContext): Promise<void> {
+    return this.settle(() => {
+      this.getExec(execId);
+      throw unsupported('ExecResize (POST /exec/{id}/resize)');
+    });
   }
 }

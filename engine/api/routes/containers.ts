@@ -80,7 +80,7 @@ export function parseCreateBody(v: unknown): ContainerCreateBody {
   const body: Record<string, unknown> = { ...o };
   delete body.name;
   delete body.platform;
-  return body as ContainerCreateBody;
+  return body;
 }
 
 function op(ctx: ApiContext): OperationContext {

@@ -5,6 +5,7 @@
  * and recovery, Docker's error codes). Everything created is removed afterwards.
  */
 import { rmSync } from 'node:fs';
+import * as http from 'node:http';
 import { PassThrough } from 'node:stream';
 
 import type Docker from 'dockerode';
@@ -14,8 +15,10 @@ import {
   dockerCli,
   makeHome,
   removeNetworks,
+  shimPids,
   startEngine,
   until,
+  waitShimsGone,
   type Engine,
   type EngineHome,
 } from './harness';
@@ -30,7 +33,7 @@ async function demuxLogs(
   docker: Docker,
   c: Docker.Container,
 ): Promise<{ stdout: string; stderr: string }> {
-  const buf = (await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+  const buf = await c.logs({ stdout: true, stderr: true, follow: false });
   const out = new PassThrough();
   const err = new PassThrough();
   let stdout = '';
@@ -48,8 +51,10 @@ d('engine containers with real clients', () => {
   let home: EngineHome;
   let engine: Engine;
   let docker: Docker;
+  let shimsBefore: Set<number>;
 
   beforeAll(async () => {
+    shimsBefore = shimPids();
     home = await makeHome();
     engine = await startEngine(home);
     docker = engine.docker;
@@ -58,10 +63,13 @@ d('engine containers with real clients', () => {
   afterAll(async () => {
     try {
       if (engine) {
+        if (engine.proc.exitCode !== null || engine.proc.signalCode !== null)
+          engine = await startEngine(home);
         const all = await engine.docker.listContainers({ all: true }).catch(() => []);
         for (const c of all)
           await engine.docker.getContainer(c.Id).remove({ force: true, v: true });
         await engine.stop();
+        await waitShimsGone(shimsBefore);
       }
     } finally {
       if (home) {
@@ -129,20 +137,23 @@ d('engine containers with real clients', () => {
       JSON.stringify({ Image: 'busybox:1.36', Bogus: 1 }),
     );
     expect(unknown.status).toBe(400);
-    expect(JSON.parse(unknown.body).message).toBe('invalid JSON: unknown field "Bogus"');
+    expect((JSON.parse(unknown.body) as { message: string }).message).toBe(
+      'invalid JSON: unknown field "Bogus"',
+    );
     await expect(docker.getContainer('missing').start()).rejects.toMatchObject({
       statusCode: 404,
       json: { message: 'No such container: missing' },
     });
-    await expect(
-      docker
-        .createContainer({
-          Image: 'busybox:1.36',
-          Cmd: ['/no/such/binary'],
-          HostConfig: { NetworkMode: 'none' },
-        })
-        .then((x) => x.start()),
-    ).rejects.toMatchObject({ statusCode: 400 });
+    const bad = await docker.createContainer({
+      Image: 'busybox:1.36',
+      Cmd: ['/no/such/binary'],
+      HostConfig: { NetworkMode: 'none' },
+    });
+    await expect(bad.start()).rejects.toMatchObject({ statusCode: 400 });
+    const badInfo = await bad.inspect();
+    expect(badInfo.State.ExitCode).toBe(127);
+    expect(badInfo.State.Error).toContain('executable file not found');
+    await bad.remove();
     await c.remove();
   });
 
@@ -249,15 +260,14 @@ d('engine containers with real clients', () => {
     const gone = await docker.createContainer({
       Image: 'busybox:1.36',
       name: 'tsc-gone',
-      Cmd: ['sh', '-c', 'read x; exit 5'],
+      Cmd: ['sleep', '1000'],
       HostConfig: { NetworkMode: 'none' },
-      OpenStdin: false,
     });
     await gone.start();
     const before = await keep.inspect();
     const gonePid = (await gone.inspect()).State.Pid;
     await engine.kill();
-    process.kill(gonePid, 'SIGTERM');
+    process.kill(gonePid, 'SIGKILL');
     engine = await startEngine(home);
     docker = engine.docker;
     const after = await docker.getContainer('tsc-keep').inspect();
@@ -272,7 +282,7 @@ d('engine containers with real clients', () => {
       return i.State.Running ? undefined : i;
     });
     expect(g.State.Status).toBe('exited');
-    expect(g.State.ExitCode).toBeGreaterThan(0);
+    expect(g.State.ExitCode).toBe(137);
     await docker.getContainer('tsc-keep').remove({ force: true });
     await docker.getContainer('tsc-gone').remove();
   });
@@ -280,11 +290,11 @@ d('engine containers with real clients', () => {
 
 /** Container actions from the event stream between `since` and now. */
 async function eventsOf(docker: Docker, id: string, since: number): Promise<string[]> {
-  const stream = (await docker.getEvents({
+  const stream = await docker.getEvents({
     since,
     until: Math.ceil(Date.now() / 1000) + 1,
     filters: { container: [id] },
-  })) as unknown as NodeJS.ReadableStream;
+  });
   let text = '';
   for await (const chunk of stream) text += (chunk as Buffer).toString();
   return text
@@ -300,8 +310,6 @@ function fetchRaw(
   path: string,
   body: string,
 ): Promise<{ status: number; body: string }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const http = require('node:http') as typeof import('node:http');
   return new Promise((resolve, reject) => {
     const req = http.request(
       { socketPath: socket, method, path, headers: { 'Content-Type': 'application/json' } },

@@ -4,7 +4,7 @@
  * client and the docker CLI pointed at it, and a teardown that removes networks it created.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -141,5 +141,24 @@ export function readOr(path: string): string {
     return readFileSync(path, 'utf8');
   } catch {
     return '';
+  }
+}
+
+/** Pids of tscompose shims (`tsc:[...]` processes) alive now. */
+export function shimPids(): Set<number> {
+  const out = new Set<number>();
+  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    const comm = readOr(`/proc/${p}/comm`).trim();
+    if (comm.startsWith('tsc:[') || comm === 'tscompose-shim') out.add(Number(p));
+  }
+  return out;
+}
+
+/** Waits (bounded, 10 s) until every shim not in `before` has exited: shims end just after their container. */
+export async function waitShimsGone(before: ReadonlySet<number>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if ([...shimPids()].every((p) => before.has(p))) return;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

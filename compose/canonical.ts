@@ -95,16 +95,17 @@ function stringList(v: RawValue): RawValue {
   return v;
 }
 
+/** A byte size (`512m`, `1gb`, 1024) as a number of bytes; -1 stays -1 (unlimited). */
 function bytesValue(ctx: Ctx, v: RawValue, path: TreePath): RawValue {
-  if (typeof v === 'number' && v < 0) return String(v);
+  if (typeof v === 'number' && v < 0) return v;
   if (typeof v !== 'string' && typeof v !== 'number') return v;
-  if (v === '-1') return v;
+  if (v === '-1') return -1;
   const n = parseBytes(v);
   if (n === undefined) {
     fail(ctx, path, `invalid size: '${String(v)}'`);
     return v;
   }
-  return String(n);
+  return n;
 }
 
 function durationValue(ctx: Ctx, v: RawValue, path: TreePath): RawValue {
@@ -131,10 +132,9 @@ function boolValue(v: RawValue): RawValue {
   return v;
 }
 
-/** Octal file mode rendered as compose prints it (`0440`). */
+/** A file mode as a number; strings are octal (`"0440"`, `"440"`). */
 function modeValue(v: RawValue): RawValue {
-  if (typeof v === 'number') return `0${v.toString(8)}`;
-  if (typeof v === 'string' && /^0?[0-7]+$/.test(v)) return `0${parseInt(v, 8).toString(8)}`;
+  if (typeof v === 'string' && /^0?[0-7]+$/.test(v)) return parseInt(v, 8);
   return v;
 }
 

@@ -103,7 +103,7 @@ export interface ServiceNetwork extends Extensible {
   readonly interface_name?: string;
 }
 
-/** A secret/config grant on a service (`mode` numeric). */
+/** A secret/config grant on a service; `mode` is numeric (rendered octal, `"0440"`). */
 export interface FileReference extends Extensible {
   readonly source: string;
   readonly target?: string;
@@ -129,7 +129,7 @@ export interface DeviceMapping {
   readonly permissions?: string;
 }
 
-/** Deploy section (resources: memory in bytes, cpus as a decimal string like compose prints). */
+/** Deploy section; durations are Go strings. */
 export interface Deploy extends Extensible {
   readonly mode?: string;
   readonly replicas?: number;
@@ -157,8 +157,9 @@ export interface Resource extends Extensible {
 }
 
 /**
- * A normalised service. Byte sizes (mem_limit, shm_size, ...) are numbers of bytes; durations are
- * Go duration strings; environment values are resolved (null = declared but unset).
+ * A normalised service. Byte sizes (mem_limit, shm_size, ...) are numbers of bytes (render prints
+ * them as decimal strings, as `config --format json` does); durations are Go duration strings;
+ * environment values are resolved (null = declared but unset).
  */
 export interface Service extends Extensible {
   readonly profiles?: readonly string[];

@@ -12,7 +12,9 @@ type Shape =
   | { readonly struct: readonly string[]; readonly fields?: Readonly<Record<string, Shape>> }
   | { readonly map: Shape }
   | { readonly list: Shape }
-  | 'leaf';
+  | 'leaf'
+  | 'bytes'
+  | 'mode';
 
 const leaf = 'leaf' as const;
 const stringMap: Shape = { map: leaf };
@@ -23,13 +25,16 @@ const struct = (keys: string, fields: Record<string, Shape> = {}): Shape => ({
   fields,
 });
 
-const fileRef = struct('source target uid gid mode');
+/** Bytes print as decimal strings (compose-go `UnitBytes`), modes as octal strings (`FileMode`). */
+const bytes = 'bytes' as const;
+const fileRef = struct('source target uid gid mode', { mode: 'mode' });
 const ulimits = map(struct('single soft hard'));
 const extraHosts = list(leaf);
 const serviceHook = struct('command image user privileged working_dir environment per_replica', {
   environment: stringMap,
 });
 const resource = struct('cpus memory pids devices generic_resources', {
+  memory: bytes,
   devices: list(struct('capabilities driver count device_ids options', { options: stringMap })),
 });
 const updateConfig = struct('parallelism delay failure_action monitor max_failure_ratio order');
@@ -58,6 +63,7 @@ const SERVICE = struct(
         additional_contexts: stringMap,
         extra_hosts: extraHosts,
         secrets: list(fileRef),
+        shm_size: bytes,
         ulimits,
       },
     ),
@@ -103,11 +109,16 @@ const SERVICE = struct(
     storage_opt: stringMap,
     sysctls: stringMap,
     ulimits,
+    mem_limit: bytes,
+    mem_reservation: bytes,
+    memswap_limit: bytes,
+    mem_swappiness: bytes,
+    shm_size: bytes,
     volumes: list(
       struct('type source target read_only consistency bind volume tmpfs image', {
         bind: struct('selinux propagation create_host_path recursive'),
         volume: struct('labels nocopy subpath', { labels: stringMap }),
-        tmpfs: struct('size mode'),
+        tmpfs: struct('size mode', { size: bytes }),
         image: struct('subpath'),
       }),
     ),
@@ -292,6 +303,8 @@ function sortedKeys(o: Record<string, unknown>): string[] {
 
 /** Re-orders a value by its shape; leaves keep their content (strings `$`-escaped). */
 function arrange(v: unknown, shape: Shape, ctx: RenderContext, nested: boolean): unknown {
+  if (typeof v === 'number' && shape === 'bytes') return String(v);
+  if (typeof v === 'number' && shape === 'mode') return `0${v.toString(8)}`;
   if (typeof v === 'string') return ctx.escape ? v.replaceAll('$', '$$$$') : v;
   if (Array.isArray(v)) {
     const item = typeof shape === 'object' && 'list' in shape ? shape.list : leaf;

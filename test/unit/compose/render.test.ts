@@ -120,3 +120,29 @@ describe('renderConfig scalars like go-yaml v3', () => {
     expect(text).toContain('tty: true');
   });
 });
+
+describe('renderConfig units', () => {
+  test('bytes as decimal strings, modes as octal strings', () => {
+    const p = project(`
+services:
+  web:
+    image: x
+    mem_limit: 512m
+    shm_size: 64m
+    secrets: [{source: s, mode: 0o440}]
+    volumes: [{type: tmpfs, target: /t, tmpfs: {size: 1k}}]
+    deploy: {resources: {limits: {memory: 1g}}}
+secrets: {s: {file: ./s}}
+`);
+    const web = (
+      JSON.parse(renderConfig(p, { format: 'json' })) as {
+        services: Record<string, Record<string, unknown>>;
+      }
+    ).services.web;
+    expect(web?.mem_limit).toBe('536870912');
+    expect(web?.shm_size).toBe('67108864');
+    expect(web?.secrets).toEqual([{ source: 's', target: '/run/secrets/s', mode: '0440' }]);
+    expect(web?.volumes).toEqual([{ type: 'tmpfs', target: '/t', tmpfs: { size: '1024' } }]);
+    expect(web?.deploy).toEqual({ resources: { limits: { memory: '1073741824' } } });
+  });
+});

@@ -37,7 +37,7 @@ describe('build', () => {
       context: '/proj',
       dockerfile: 'Dockerfile',
       args: { A: '1', FROM_ENV: 'e' },
-      shm_size: '1073741824',
+      shm_size: 1073741824,
     });
   });
   test('URL contexts stay as they are; dockerfile_inline skips the default dockerfile', () => {

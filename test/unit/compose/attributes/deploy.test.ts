@@ -38,12 +38,12 @@ services:
           devices: [{capabilities: [gpu], count: all}]
       restart_policy: {condition: on-failure, delay: 5s}
 `);
-    expect(s.mem_limit).toBe('536870912');
-    expect(s.memswap_limit).toBe('1073741824');
+    expect(s.mem_limit).toBe(536870912);
+    expect(s.memswap_limit).toBe(1073741824);
     expect(s.deploy).toEqual({
       replicas: 2,
       resources: {
-        limits: { cpus: 0.5, memory: '268435456', pids: 10 },
+        limits: { cpus: 0.5, memory: 268435456, pids: 10 },
         reservations: { devices: [{ capabilities: ['gpu'], count: -1 }] },
       },
       restart_policy: { condition: 'on-failure', delay: '5s' },

@@ -65,7 +65,7 @@ configs: {c1: {file: c1.txt}}
 `);
     expect(s.secrets).toEqual([
       { source: 's1', target: '/run/secrets/s1' },
-      { source: 's2', target: 'my_secret', uid: '103', mode: '0440' },
+      { source: 's2', target: 'my_secret', uid: '103', mode: 0o440 },
     ]);
     expect(s.configs).toEqual([{ source: 'c1', target: '/c1' }]);
   });

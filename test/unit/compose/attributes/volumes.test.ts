@@ -72,7 +72,7 @@ services:
 `);
     expect(s.volumes).toEqual([
       { type: 'bind', source: '/proj/src', target: '/app', bind: { create_host_path: true } },
-      { type: 'tmpfs', target: '/tmp', tmpfs: { size: '67108864' } },
+      { type: 'tmpfs', target: '/tmp', tmpfs: { size: 67108864 } },
     ]);
   });
   test('Windows paths keep their drive letter', () => {

@@ -323,6 +323,10 @@ export interface ContainerFilesInput {
   readonly ipv6?: boolean | undefined;
   /** Host resolv.conf (default: read it as moby does). */
   readonly hostResolvConf?: { readonly path: string; readonly content: string } | undefined;
+  /** `network_mode: host`: hosts is a copy of the host's (plus extra_hosts), resolv.conf the host's. */
+  readonly hostNetwork?: boolean | undefined;
+  /** The host's /etc/hosts text for `hostNetwork` (default: read /etc/hosts). */
+  readonly hostEtcHosts?: string | undefined;
 }
 
 const OPT_MTU = 'com.docker.network.driver.mtu';
@@ -730,6 +734,7 @@ export class NetworkManager {
     hosts: string;
     resolvConf: string;
   } {
+    if (input.hostNetwork) return this.hostNetworkFiles(input);
     const eps = this.endpointsOf(input.containerId);
     const primary = eps.find((e) => e.defaultRoute) ?? eps[0];
     const primaryNet = primary ? this.networkOf(primary.endpointId) : undefined;
@@ -748,6 +753,35 @@ export class NetworkManager {
       hostPath: host.path,
       hostContent: host.content,
       mode,
+      dns: input.dns,
+      dnsSearch: input.dnsSearch,
+      dnsOptions: input.dnsOptions,
+    });
+    return { hostname: renderHostname(input.hostname), hosts, resolvConf: resolv.content };
+  }
+
+  /** Files of a `network_mode: host` container (reference §3.6): the host's, plus extra_hosts. */
+  private hostNetworkFiles(input: ContainerFilesInput): {
+    hostname: string;
+    hosts: string;
+    resolvConf: string;
+  } {
+    let etcHosts = input.hostEtcHosts;
+    if (etcHosts === undefined) {
+      try {
+        etcHosts = readFileSync('/etc/hosts', 'utf8');
+      } catch {
+        etcHosts = '127.0.0.1\tlocalhost\n';
+      }
+    }
+    if (etcHosts !== '' && !etcHosts.endsWith('\n')) etcHosts += '\n';
+    const extras = parseExtraHosts(input.extraHosts ?? [], '127.0.0.1');
+    const hosts = etcHosts + extras.map((r) => `${r.ip}\t${r.names.join(' ')}\n`).join('');
+    const host = input.hostResolvConf ?? readHostResolvConf();
+    const resolv = renderResolvConf({
+      hostPath: host.path,
+      hostContent: host.content,
+      mode: { kind: 'host' },
       dns: input.dns,
       dnsSearch: input.dnsSearch,
       dnsOptions: input.dnsOptions,

@@ -197,6 +197,9 @@ async function main(): Promise<void> {
     console.log(
       `  attach          median ${f(median(attachMs))} ms   min ${f(Math.min(...attachMs))} ms   max ${f(Math.max(...attachMs))} ms (target < 15 ms)`,
     );
+    console.log(
+      `  spawn floor     median ${f(median(spawnMs))} ms (one ip -n process; an attach runs one)   attach/floor ${(median(attachMs) / median(spawnMs)).toFixed(2)}x`,
+    );
   } finally {
     for (const p of procs) await stop(p);
     if (netId) {

@@ -368,7 +368,9 @@ export class NetworkManager {
   private syncQueue: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: NetworkManagerOptions = {}) {
-    for (const [id, n] of Object.entries(options.state?.networks ?? {})) this.networks.set(id, n);
+    for (const [id, n] of Object.entries(options.state?.networks ?? {})) {
+      this.networks.set(id, upgradeNetworkState(n));
+    }
     this.savedIpForward = options.state?.savedIpForward;
     this.useIptables = options.iptables ?? hasIptables();
     this.ip = new IpSession(options.ipTools);
@@ -941,6 +943,25 @@ export class NetworkManager {
       InterfaceName: ep.ifName,
     };
   }
+}
+
+/**
+ * Fills fields added after a state was written (records persisted by an older engine): a bridge
+ * MAC, endpoint link aliases, ndots, forwarders.
+ */
+function upgradeNetworkState(n: NetworkState): NetworkState {
+  const old = n as Partial<NetworkState> & NetworkState;
+  const endpoints: Record<string, EndpointState> = {};
+  for (const [id, ep] of Object.entries(n.endpoints)) {
+    const e = ep as Partial<EndpointState> & EndpointState;
+    endpoints[id] = {
+      ...e,
+      links: e.links ?? {},
+      ndots: e.ndots ?? 0,
+      forwarders: e.forwarders ?? [],
+    };
+  }
+  return { ...old, macAddress: old.macAddress ?? randomMac(), endpoints };
 }
 
 /** The DNS record of an endpoint. */

@@ -76,11 +76,7 @@ export function types(kinds: readonly JsonKind[], rules: ScalarRules = {}): z.Zo
         continue: false,
       });
     }
-    if (
-      rules.pattern !== undefined &&
-      typeof v === 'string' &&
-      !(pattern?.test(v) ?? true)
-    ) {
+    if (rules.pattern !== undefined && typeof v === 'string' && !(pattern?.test(v) ?? true)) {
       ctx.addIssue({
         code: 'custom',
         message: `'${v}' does not match pattern '${rules.pattern}'`,

@@ -7,7 +7,16 @@ import { Command, CommanderError } from 'commander';
 
 import { UsageError } from '../base/errors.js';
 import { registerConfig } from './commands/config.js';
+import { registerCp } from './commands/cp.js';
 import { registerDown } from './commands/down.js';
+import { registerEngine } from './commands/engine.js';
+import { registerEvents } from './commands/events.js';
+import { registerImages } from './commands/images.js';
+import { registerLs } from './commands/ls.js';
+import { registerPort } from './commands/port.js';
+import { registerTop } from './commands/top.js';
+import { registerExec } from './commands/exec.js';
+import { registerRun } from './commands/run.js';
 import { registerLifecycle } from './commands/lifecycle.js';
 import { registerLogs } from './commands/logs.js';
 import { registerPs } from './commands/ps.js';
@@ -44,6 +53,7 @@ export function buildProgram(): Command {
       'auto',
     )
     .option('-H, --host <url>', 'Daemon socket to connect to')
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
@@ -53,6 +63,15 @@ export function buildProgram(): Command {
   registerPs(program, globals);
   registerLogs(program, globals);
   registerLifecycle(program, globals);
+  registerExec(program, globals);
+  registerRun(program, globals);
+  registerImages(program, globals);
+  registerPort(program, globals);
+  registerTop(program, globals);
+  registerLs(program, globals);
+  registerEvents(program, globals);
+  registerCp(program, globals);
+  registerEngine(program);
   program
     .command('version')
     .description('Show the tscompose version information')

@@ -121,6 +121,7 @@ async function main(): Promise<void> {
   const extra: Ns[] = [];
   const procs: ChildProcess[] = [];
   let netId = '';
+  let jumboId = '';
   try {
     netId = (await manager.create({ Name: `tsc-bench-${process.pid}` })).Id;
     const ea = await manager.connect(netId, {
@@ -141,6 +142,27 @@ async function main(): Promise<void> {
     ]);
 
     const bridgeMBs = await throughput(a, eb.IPAddress, 9000);
+    // The same over a bridge with loopback's MTU class (driver_opts mtu), to separate MTU from path.
+    jumboId = (
+      await manager.create({
+        Name: `tsc-bench-jumbo-${process.pid}`,
+        Options: { 'com.docker.network.driver.mtu': '65520' },
+      })
+    ).Id;
+    await manager.connect(jumboId, {
+      containerId: 'a'.repeat(64),
+      containerName: 'bench-a',
+      netnsPath: a.path,
+      defaultRoute: false,
+    });
+    const ej = await manager.connect(jumboId, {
+      containerId: 'b'.repeat(64),
+      containerName: 'bench-b',
+      netnsPath: b.path,
+      defaultRoute: false,
+    });
+    procs.push(await serve(b, ej.IPAddress, 9200));
+    const jumboMBs = await throughput(a, ej.IPAddress, 9200);
     const loopMBs = await throughput(undefined, '127.0.0.1', 9100);
     const directMBs = await throughput(undefined, eb.IPAddress, 9000);
     const proxyMBs = await throughput(undefined, '127.0.0.1', pub!.hostPort);
@@ -186,6 +208,9 @@ async function main(): Promise<void> {
       `  tcp throughput  bridge ${f(bridgeMBs)} MB/s   loopback ${f(loopMBs)} MB/s   loopback/bridge ${(loopMBs / bridgeMBs).toFixed(2)}x (target <= 1.5x)`,
     );
     console.log(
+      `  tcp throughput  bridge mtu 65520 ${f(jumboMBs)} MB/s   loopback/bridge ${(loopMBs / jumboMBs).toFixed(2)}x`,
+    );
+    console.log(
       `  tcp latency p50 bridge ${f(bridgeLat.p50us)} us   loopback ${f(loopLat.p50us)} us   ratio ${(bridgeLat.p50us / loopLat.p50us).toFixed(2)}x`,
     );
     console.log(
@@ -208,6 +233,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < extra.length; i++)
         await manager.releaseContainer(`${i}`.padStart(64, 'c'));
       await manager.remove(netId);
+      if (jumboId) await manager.remove(jumboId);
     }
     await manager.close();
     for (const ns of [a, b, ...extra]) delNs(ns);

@@ -1,6 +1,7 @@
 import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdirSync, readFileSync, rmdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 
@@ -72,8 +73,12 @@ function dnsListenersOn(address: string): number {
 }
 
 d('networks (root, netns stand-ins)', () => {
-  const WAN_HOST = '203.0.113.1';
-  const WAN_PEER = '203.0.113.2';
+  // Random /30 of TEST-NET-3, random internal /24 and link name: runs on one host do not collide.
+  const wanBase = 4 * Math.floor(Math.random() * 64);
+  const WAN_HOST = `203.0.113.${wanBase + 1}`;
+  const WAN_PEER = `203.0.113.${wanBase + 2}`;
+  const WAN_LINK = `tscw${randomBytes(3).toString('hex')}`;
+  const C_NET = `10.251.${Math.floor(Math.random() * 256)}`;
   let iptablesBefore = '';
   let ipForwardBefore = '';
   let manager: NetworkManager;
@@ -101,7 +106,7 @@ d('networks (root, netns stand-ins)', () => {
     execFileSync('ip', [
       'link',
       'add',
-      'tsc-wan0',
+      WAN_LINK,
       'type',
       'veth',
       'peer',
@@ -110,9 +115,9 @@ d('networks (root, netns stand-ins)', () => {
       'netns',
       wan.path,
     ]);
-    execFileSync('ip', ['addr', 'add', `${WAN_HOST}/24`, 'dev', 'tsc-wan0']);
-    execFileSync('ip', ['link', 'set', 'tsc-wan0', 'up']);
-    execFileSync('ip', ['-n', wan.name, 'addr', 'add', `${WAN_PEER}/24`, 'dev', 'eth0']);
+    execFileSync('ip', ['addr', 'add', `${WAN_HOST}/30`, 'dev', WAN_LINK]);
+    execFileSync('ip', ['link', 'set', WAN_LINK, 'up']);
+    execFileSync('ip', ['-n', wan.name, 'addr', 'add', `${WAN_PEER}/30`, 'dev', 'eth0']);
     execFileSync('ip', ['-n', wan.name, 'link', 'set', 'eth0', 'up']);
     procs.push(await serveIn(wan.path, UPSTREAM_DNS, [WAN_PEER]));
     procs.push(await serveIn(wan.path, TCP_PONG, ['7100', 'wan']));
@@ -137,7 +142,7 @@ d('networks (root, netns stand-ins)', () => {
     }
     for (const ns of [c1, c2, c4, wan]) if (ns) delNetns(ns);
     try {
-      execFileSync('ip', ['link', 'del', 'tsc-wan0'], { stdio: 'ignore' });
+      execFileSync('ip', ['link', 'del', WAN_LINK], { stdio: 'ignore' });
     } catch {
       /* went with the netns */
     }
@@ -154,7 +159,7 @@ d('networks (root, netns stand-ins)', () => {
       await manager.create({
         Name: 'tsc-test-c',
         Internal: true,
-        IPAM: { Config: [{ Subnet: '10.251.7.0/24' }] },
+        IPAM: { Config: [{ Subnet: `${C_NET}.0/24` }] },
       })
     ).Id;
     const a = manager.inspect('tsc-test-a');
@@ -172,7 +177,7 @@ d('networks (root, netns stand-ins)', () => {
       /^(172\.(1[7-9]|2\d|3[01])\.0\.0\/16|192\.168\.\d+\.0\/20)$/,
     );
     expect(manager.inspect(netC).IPAM.Config).toEqual([
-      { Subnet: '10.251.7.0/24', Gateway: '10.251.7.1' },
+      { Subnet: `${C_NET}.0/24`, Gateway: `${C_NET}.1` },
     ]);
     expect(manager.list().map((n) => n.Name)).toEqual(['tsc-test-a', 'tsc-test-b', 'tsc-test-c']);
     const links = ourLinks();
@@ -291,16 +296,16 @@ d('networks (root, netns stand-ins)', () => {
       containerName: 'tsc-test-box4',
       netnsPath: c4.path,
     });
-    expect(s4.IPAddress).toBe('10.251.7.2');
+    expect(s4.IPAddress).toBe(`${C_NET}.2`);
     expect(
       execFileSync('ip', ['-n', c4.name, 'route', 'show', 'default'], { encoding: 'utf8' }).trim(),
     ).toBe('');
     expect(await nodeIn(c4.path, TCP_CLIENT, [WAN_PEER, '7100'])).toMatch(/^fail:/);
-    expect(await nodeIn(c4.path, DNS_QUERY, ['outside.test', '10.251.7.1'])).toBe(
+    expect(await nodeIn(c4.path, DNS_QUERY, ['outside.test', `${C_NET}.1`])).toBe(
       JSON.stringify({ error: 'ENOTFOUND' }),
     );
-    expect(await nodeIn(c4.path, DNS_QUERY, ['tsc-test-box4', '10.251.7.1'])).toBe(
-      JSON.stringify(['10.251.7.2']),
+    expect(await nodeIn(c4.path, DNS_QUERY, ['tsc-test-box4', `${C_NET}.1`])).toBe(
+      JSON.stringify([`${C_NET}.2`]),
     );
   });
 
@@ -394,12 +399,18 @@ d('networks (root, netns stand-ins)', () => {
     await expect(manager.remove(netA)).rejects.toMatchObject({ code: 'TSC_ENGINE_CONFLICT' });
     // A crashed container: its netns is gone before the engine collects the endpoint.
     await stop(holder);
+    const state = manager.state();
+    const ours = Object.values(state.networks).flatMap((n) => [
+      n.bridge,
+      ...Object.values(n.endpoints).map((e) => e.hostIfName),
+    ]);
+    expect(ours.length).toBeGreaterThan(3);
     await manager.releaseContainer('c'.repeat(64));
     for (const id of ['a', 'b', 'd']) await manager.releaseContainer(id.repeat(64));
     for (const n of [netA, netB, netC]) await manager.remove(n);
     expect(manager.list()).toEqual([]);
-    expect(ourLinks().filter((l) => l !== 'tsc-wan0')).toEqual([]);
-    expect(dnsListenersOn(gwA) + dnsListenersOn(gwB) + dnsListenersOn('10.251.7.1')).toBe(0);
+    expect(ourLinks().filter((l) => ours.includes(l))).toEqual([]);
+    expect(dnsListenersOn(gwA) + dnsListenersOn(gwB) + dnsListenersOn(`${C_NET}.1`)).toBe(0);
     expect(iptablesState()).toBe(iptablesBefore);
     expect(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim()).toBe(ipForwardBefore);
     expect(manager.state()).toEqual({ networks: {}, savedIpForward: undefined });

@@ -3,6 +3,8 @@
  * create, remove, connect, disconnect, prune, with network events. Docker's predefined networks
  * (`bridge`, `host`, `none`) cannot be removed. Shapes only; network rules live in engine/networks.
  */
+import { createHash } from 'node:crypto';
+
 import type Dockerode from 'dockerode';
 
 import { EngineError } from '../../base/errors.js';
@@ -11,6 +13,31 @@ import type { EventBus } from '../events.js';
 import type { NetworkCreateRequest, NetworkInspect } from '../networks/index.js';
 import { DEFAULT_NETWORK, type EngineNetworks } from './networking.js';
 import type { ContainerManager } from './service.js';
+
+/** Docker's predefined networks without a bridge: `host` (driver host) and `none` (driver null). */
+const PSEUDO = [
+  ['host', 'host'],
+  ['none', 'null'],
+] as const;
+
+/** The inspect view of a predefined pseudo network (stable id from its name). */
+function pseudoNetwork([name, driver]: readonly [string, string]): NetworkInspect {
+  return {
+    Name: name,
+    Id: createHash('sha256').update(`tscompose-network-${name}`).digest('hex'),
+    Created: '0001-01-01T00:00:00Z',
+    Scope: 'local',
+    Driver: driver,
+    EnableIPv6: false,
+    IPAM: { Driver: 'default', Options: {}, Config: [] },
+    Internal: false,
+    Attachable: false,
+    Ingress: false,
+    Containers: {},
+    Options: {},
+    Labels: {},
+  };
+}
 
 /** Names Docker predefines. */
 const PREDEFINED = new Set([DEFAULT_NETWORK, 'host', 'none']);
@@ -66,16 +93,15 @@ export class EngineNetworkService implements NetworkService {
     private readonly events: EventBus,
   ) {}
 
-  NetworkList(
+  async NetworkList(
     filters: ApiFilters,
     _ctx: OperationContext,
   ): Promise<Dockerode.NetworkInspectInfo[]> {
-    return Promise.resolve().then(
-      () =>
-        this.networks.manager
-          .list()
-          .filter((n) => matches(n, filters)) as unknown as Dockerode.NetworkInspectInfo[],
-    );
+    await this.networks.ensureDefault();
+    const all = [...this.networks.manager.list(), ...PSEUDO.map(pseudoNetwork)];
+    return all
+      .filter((n) => matches(n, filters))
+      .sort((a, b) => a.Name.localeCompare(b.Name)) as unknown as Dockerode.NetworkInspectInfo[];
   }
 
   async NetworkInspect(
@@ -84,6 +110,8 @@ export class EngineNetworkService implements NetworkService {
     _ctx: OperationContext,
   ): Promise<Dockerode.NetworkInspectInfo> {
     if (id === DEFAULT_NETWORK) await this.networks.ensureDefault();
+    const pseudo = PSEUDO.map(pseudoNetwork).find((n) => n.Name === id || n.Id === id);
+    if (pseudo) return pseudo as unknown as Dockerode.NetworkInspectInfo;
     return this.networks.manager.inspect(id) as unknown as Dockerode.NetworkInspectInfo;
   }
 

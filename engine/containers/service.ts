@@ -736,12 +736,18 @@ export class ContainerManager implements ContainerService {
       if (e.exitCode === 127)
         detail = `exec: "${r.Path}": executable file not found in $PATH: ${e.message}`;
       else if (e.exitCode === 126) detail = `exec: "${r.Path}": permission denied: ${e.message}`;
-      const code = e.exitCode === 125 ? 'TSC_ENGINE_STATE' : 'TSC_ENGINE_INVALID';
+      // 126/127 are the user's mistake (400, as dockerd); other setup failures are 500s
       return {
         exitCode: e.exitCode,
-        err: new EngineError(code, { kind: 'container', name: r.Id }, `${prefix}${detail}`, {
-          cause: e,
-        }),
+        err:
+          e.exitCode === 125
+            ? new TscError('TSC_CHILD_SETUP', `${prefix}${detail}`, { cause: e })
+            : new EngineError(
+                'TSC_ENGINE_INVALID',
+                { kind: 'container', name: r.Id },
+                `${prefix}${detail}`,
+                { cause: e },
+              ),
       };
     }
     if (e instanceof TscError) return { exitCode: 128, err: e };

@@ -22,6 +22,7 @@ import {
   type Engine,
   type EngineHome,
 } from './harness';
+import './resources-suite';
 
 const ok = requireHost({ root: true, packages: ['tini'] });
 const d = ok ? describe : describe.skip;

@@ -1,0 +1,209 @@
+/**
+ * Imported by containers.test.ts so the two engines never run in parallel (they would share the
+ * host's iptables chains and default subnets).
+ * The engine's container extras, image and network routes end to end as root, through dockerode
+ * and the docker CLI: pause/unpause, rename, top, stats, named volumes with copy-up, user networks
+ * with DNS between containers, published ports, image tag/list/inspect/rm and pull from a loopback
+ * registry. Everything created is removed afterwards.
+ */
+import { rmSync } from 'node:fs';
+import * as net from 'node:net';
+
+import type Docker from 'dockerode';
+
+import { RegistryClient } from '../../../engine/images/registry';
+import { seedBusybox } from '../../fixtures/images/build';
+import { requireHost } from '../../helpers/host';
+import { startRegistry, type TestRegistry } from '../../helpers/registry';
+import {
+  dockerCli,
+  makeHome,
+  removeNetworks,
+  shimPids,
+  startEngine,
+  until,
+  waitShimsGone,
+  type Engine,
+  type EngineHome,
+} from './harness';
+
+const ok = requireHost({ root: true, packages: ['tini', 'docker-registry'] });
+const d = ok ? describe : describe.skip;
+
+jest.setTimeout(120_000);
+
+d('engine container extras, images and networks', () => {
+  let home: EngineHome;
+  let engine: Engine;
+  let docker: Docker;
+  let shimsBefore: Set<number>;
+  let registry: TestRegistry | undefined;
+
+  beforeAll(async () => {
+    shimsBefore = shimPids();
+    home = await makeHome();
+    engine = await startEngine(home);
+    docker = engine.docker;
+  });
+
+  afterAll(async () => {
+    try {
+      if (engine) {
+        if (engine.proc.exitCode !== null || engine.proc.signalCode !== null)
+          engine = await startEngine(home);
+        const all = await engine.docker.listContainers({ all: true }).catch(() => []);
+        for (const c of all)
+          await engine.docker.getContainer(c.Id).remove({ force: true, v: true });
+        for (const n of await engine.docker.listNetworks().catch(() => []))
+          if (!['bridge', 'host', 'none'].includes(n.Name))
+            await engine.docker.getNetwork(n.Id).remove();
+        await engine.stop();
+        await waitShimsGone(shimsBefore);
+      }
+    } finally {
+      await registry?.stop();
+      if (home) {
+        await removeNetworks(home);
+        rmSync(home.dir, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it('pauses, unpauses, renames, lists processes and reports stats', async () => {
+    const c = await docker.createContainer({
+      Image: 'busybox:1.36',
+      name: 'tsc-busy',
+      Cmd: ['sleep', '1000'],
+      HostConfig: { NetworkMode: 'none', Memory: 64 * 1024 * 1024 },
+    });
+    await c.start();
+    await c.pause();
+    expect((await c.inspect()).State).toMatchObject({ Status: 'paused', Paused: true });
+    await c.unpause();
+    expect((await c.inspect()).State).toMatchObject({ Status: 'running', Paused: false });
+    await c.rename({ name: 'tsc-busy2' });
+    expect((await docker.getContainer('tsc-busy2').inspect()).Name).toBe('/tsc-busy2');
+    const top = (await c.top()) as { Titles: string[]; Processes: string[][] };
+    expect(top.Titles).toContain('PID');
+    expect(top.Processes.some((p: string[]) => p.join(' ').includes('sleep 1000'))).toBe(true);
+    const stats = (await c.stats({ stream: false })) as unknown as {
+      memory_stats: { limit: number };
+      pids_stats: { current: number };
+    };
+    expect(stats.memory_stats.limit).toBe(64 * 1024 * 1024);
+    expect(stats.pids_stats.current).toBe(1);
+    await c.remove({ force: true });
+  });
+
+  it('creates named volumes on first use with the image content copied up', async () => {
+    const c = await docker.createContainer({
+      Image: 'busybox:1.36',
+      Cmd: ['sh', '-c', 'cat /var/cache/new; echo more > /var/cache/added'],
+      HostConfig: { NetworkMode: 'none', Binds: ['tsc-cache:/var/cache'] },
+    });
+    await c.start();
+    await c.wait();
+    const vol = await docker.getVolume('tsc-cache').inspect();
+    expect(vol.Name).toBe('tsc-cache');
+    const mounts = (await c.inspect()).Mounts;
+    expect(mounts).toEqual([
+      expect.objectContaining({ Type: 'volume', Name: 'tsc-cache', Destination: '/var/cache' }),
+    ]);
+    await c.remove();
+    const again = await docker.createContainer({
+      Image: 'busybox:1.36',
+      Cmd: ['cat', '/var/cache/new', '/var/cache/added'],
+      HostConfig: { NetworkMode: 'none', Binds: ['tsc-cache:/var/cache:ro'] },
+    });
+    await again.start();
+    await again.wait();
+    const { stdout } = await dockerCli(home, 'logs', again.id);
+    expect(stdout).toBe('visible\nmore\n');
+    await again.remove();
+    await docker.getVolume('tsc-cache').remove();
+  });
+
+  it('connects containers on a user network that resolve each other by name, and publishes ports', async () => {
+    await dockerCli(home, 'network', 'create', 'tsc-net');
+    await dockerCli(
+      home,
+      'run',
+      '-d',
+      '--name',
+      'tsc-srv',
+      '--network',
+      'tsc-net',
+      '-p',
+      '127.0.0.1::8080',
+      'busybox:1.36',
+      'sh',
+      '-c',
+      'while true; do echo pong | nc -l -p 8080; done',
+    );
+    const { stdout } = await dockerCli(
+      home,
+      'run',
+      '--rm',
+      '--network',
+      'tsc-net',
+      'busybox:1.36',
+      'sh',
+      '-c',
+      'nslookup tsc-srv >/dev/null && echo resolved',
+    );
+    expect(stdout).toBe('resolved\n');
+    const info = await docker.getContainer('tsc-srv').inspect();
+    const port = info.NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort;
+    expect(port).toMatch(/^\d+$/);
+    const reply = await until(async () => {
+      const text = await new Promise<string>((resolve) => {
+        const s = net.connect(Number(port), '127.0.0.1');
+        let got = '';
+        s.on('data', (b) => (got += b.toString()));
+        s.on('close', () => resolve(got));
+        s.on('error', () => resolve(''));
+      });
+      return text.includes('pong') ? text : undefined;
+    });
+    expect(reply).toBe('pong\n');
+    const { stdout: nets } = await dockerCli(home, 'network', 'ls', '--format', '{{.Name}}');
+    expect(nets.split('\n')).toEqual(expect.arrayContaining(['bridge', 'host', 'none', 'tsc-net']));
+    await dockerCli(home, 'rm', '-f', 'tsc-srv');
+    await dockerCli(home, 'network', 'rm', 'tsc-net');
+  });
+
+  it('tags, lists, inspects and removes images, and pulls from a registry', async () => {
+    await dockerCli(home, 'tag', 'busybox:1.36', 'tsc/mine:1');
+    const { stdout: images } = await dockerCli(
+      home,
+      'images',
+      '--format',
+      '{{.Repository}}:{{.Tag}}',
+    );
+    expect(images.split('\n')).toEqual(expect.arrayContaining(['busybox:1.36', 'tsc/mine:1']));
+    const inspected = await docker.getImage('tsc/mine:1').inspect();
+    expect(inspected.RepoTags).toEqual(
+      expect.arrayContaining(['busybox:1.36', 'busybox:latest', 'tsc/mine:1']),
+    );
+    const { stdout: removed } = await dockerCli(home, 'rmi', 'tsc/mine:1');
+    expect(removed).toContain('Untagged: tsc/mine:1');
+    registry = await startRegistry();
+    await seedBusybox(new RegistryClient(), registry.host, 'tsc/pulled');
+    const ref = `${registry.host}/tsc/pulled:1.36`;
+    const { stdout: pulled } = await dockerCli(home, 'pull', ref);
+    expect(pulled).toContain(`Status: Downloaded newer image for ${ref}`);
+    const { stdout: out } = await dockerCli(
+      home,
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      ref,
+      'cat',
+      '/etc/fixture',
+    );
+    expect(out).toBe('busybox-fixture\n');
+    await dockerCli(home, 'rmi', ref);
+    await expect(docker.getImage(ref).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+});

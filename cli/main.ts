@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 /**
  * The `tscompose` command: argv -> command -> output, with docker compose's global flags.
  * Renders errors (cli/render/error.ts) and sets the exit code; nothing below cli/ prints.

@@ -18,6 +18,7 @@ import {
   dockerodeClient,
   executePlan,
   type Plan,
+  type ProgressEvent,
   type UpOptions,
 } from '../../compose/orchestrator/index.js';
 import { dockerClient } from '../client.js';
@@ -120,6 +121,8 @@ export function translateContext(
 export interface RunPlanOptions {
   readonly waitTimeoutMs?: number | undefined;
   readonly signal?: AbortSignal | undefined;
+  /** Events shown before the plan's (`Container x  Running` for containers left alone). */
+  readonly preface?: readonly ProgressEvent[] | undefined;
 }
 
 /**
@@ -134,6 +137,7 @@ export async function runPlan(
 ): Promise<void> {
   const mode = progressMode(g.progress, process.stderr.isTTY);
   const display = createDisplay(mode, plan.nodes);
+  if (mode !== 'tty') for (const e of o.preface ?? []) display.onEvent(e);
   const res = await executePlan(dockerodeClient(docker), plan.nodes, {
     onProgress: display.onEvent,
     onWarning: (m) => process.stderr.write(`WARN[0000] ${m}\n`),

@@ -46,9 +46,21 @@ export function registerConfig(program: Command, globals: () => GlobalOptions): 
     .option('-o, --output <path>', 'Save to file (default to stdout)')
     .action((opts: ConfigOptions) => {
       const text = runConfig(globals(), opts);
-      if (opts.output) writeFileSync(resolve(opts.output), text);
+      if (opts.output) writeOutput(resolve(opts.output), text);
       else process.stdout.write(text);
     });
+}
+
+/** Writes `-o` output; a missing directory or a directory as target is a usage error. */
+function writeOutput(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new UsageError(`write ${path}: ${code}`, {
+      hint: 'name a file in an existing directory',
+    });
+  }
 }
 
 /** Computes `config`'s output for these flags. */

@@ -11,6 +11,8 @@ import {
   observe,
   reconcileStop,
   reconcileUp,
+  type ProgressEvent,
+  type ProgressStatus,
   type UpOptions,
 } from '../../compose/orchestrator/index.js';
 import { collect, type GlobalOptions } from '../options.js';
@@ -166,7 +168,20 @@ export async function runUp(
     translate: translateContext(g, loaded),
   });
   if (plan.orphans.length > 0) process.stderr.write(orphanWarning(plan.orphans));
-  await runPlan(g, ctx.docker, plan, { waitTimeoutMs: opts.waitTimeoutMs });
+  const touched = new Set(
+    plan.nodes.flatMap((n) => ('container' in n.op ? [n.op.container.name] : [])),
+  );
+  const preface: ProgressEvent[] = observed.containers
+    .filter((c) => !c.oneoff && c.state === 'running' && !touched.has(c.name))
+    .filter((c) => services.length === 0 || services.includes(c.service))
+    .map((c) => ({
+      node: 0,
+      kind: 'Container',
+      resource: c.name,
+      status: 'Running' as ProgressStatus,
+      ms: 0,
+    }));
+  await runPlan(g, ctx.docker, plan, { waitTimeoutMs: opts.waitTimeoutMs, preface });
   if (o.detach === true || o.wait === true || o.start === false) return 0;
   return attach(g, ctx, services, o, since);
 }

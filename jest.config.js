@@ -6,6 +6,7 @@ const common = { transform, moduleNameMapper, testEnvironment: 'node' };
 
 /** @type {import('jest').Config} */
 module.exports = {
+  reporters: ['default', '<rootDir>/test/helpers/totals-reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

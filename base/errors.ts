@@ -131,8 +131,18 @@ export interface ComposeIssue extends ComposeLocation {
   readonly detail: string;
 }
 
-/** `file:line:col path: detail`. */
+/**
+ * `file:line:col path: detail`; when the detail already starts with the key path (compose-go's
+ * own wording, `services.web.environment must be a mapping`), `file:line:col detail`.
+ */
 export function renderIssue(issue: ComposeIssue): string {
+  const dotted = issue.path.replace(/\[(\d+)\]/g, '.$1');
+  if (
+    issue.path !== '' &&
+    (issue.detail.startsWith(`${dotted} `) || issue.detail.startsWith(`${issue.path} `))
+  ) {
+    return `${renderLocation({ ...issue, path: '' })} ${issue.detail}`;
+  }
   return `${renderLocation(issue)}: ${issue.detail}`;
 }
 

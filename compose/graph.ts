@@ -43,27 +43,76 @@ function sorted(xs: Iterable<string>): string[] {
  * service (`['a', 'b', 'a']`), or undefined.
  */
 function findCycle(deps: ReadonlyMap<string, readonly string[]>): string[] | undefined {
+  // Iterative depth-first search (a chain of thousands of services must not exhaust the stack);
+  // visits roots and dependencies in the same order as a recursive walk would.
   const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (n: string): string[] | undefined => {
-    const st = state.get(n);
-    if (st === 'done') return undefined;
-    if (st === 'visiting') return [...stack.slice(stack.indexOf(n)), n];
-    state.set(n, 'visiting');
-    stack.push(n);
-    for (const d of deps.get(n) ?? []) {
-      const c = visit(d);
-      if (c) return c;
+  for (const root of sorted(deps.keys())) {
+    if (state.has(root)) continue;
+    const path: string[] = [root];
+    const next: number[] = [0];
+    state.set(root, 'visiting');
+    while (path.length > 0) {
+      const top = path.length - 1;
+      const node = path[top] ?? '';
+      const children = deps.get(node) ?? [];
+      const i = next[top] ?? 0;
+      if (i >= children.length) {
+        state.set(node, 'done');
+        path.pop();
+        next.pop();
+        continue;
+      }
+      next[top] = i + 1;
+      const child = children[i] ?? '';
+      const st = state.get(child);
+      if (st === 'visiting') return [...path.slice(path.indexOf(child)), child];
+      if (st === 'done') continue;
+      state.set(child, 'visiting');
+      path.push(child);
+      next.push(0);
     }
-    stack.pop();
-    state.set(n, 'done');
-    return undefined;
-  };
-  for (const n of sorted(deps.keys())) {
-    const c = visit(n);
-    if (c) return c;
   }
   return undefined;
+}
+
+/** A binary min-heap of names (Kahn's algorithm takes the smallest ready name first). */
+class NameHeap {
+  private readonly items: string[] = [];
+  get size(): number {
+    return this.items.length;
+  }
+  push(x: string): void {
+    const a = this.items;
+    a.push(x);
+    for (let i = a.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1;
+      if ((a[parent] ?? '') <= x) break;
+      a[i] = a[parent] ?? '';
+      a[parent] = x;
+      i = parent;
+    }
+  }
+  pop(): string | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && (a[l] ?? '') < (a[m] ?? '')) m = l;
+        if (r < a.length && (a[r] ?? '') < (a[m] ?? '')) m = r;
+        if (m === i) break;
+        const t = a[i] ?? '';
+        a[i] = a[m] ?? '';
+        a[m] = t;
+        i = m;
+      }
+    }
+    return top;
+  }
 }
 
 /**
@@ -118,11 +167,10 @@ export function buildGraph(
   }
   // Kahn's algorithm, smallest ready name first
   const indegree = new Map(names.map((n) => [n, deps.get(n)?.length ?? 0]));
-  const ready = names.filter((n) => indegree.get(n) === 0);
+  const ready = new NameHeap();
+  for (const n of names) if (indegree.get(n) === 0) ready.push(n);
   const order: string[] = [];
-  while (ready.length > 0) {
-    ready.sort();
-    const n = ready.shift() ?? '';
+  for (let n = ready.pop(); n !== undefined; n = ready.pop()) {
     order.push(n);
     for (const m of rdeps.get(n) ?? []) {
       const left = (indegree.get(m) ?? 0) - 1;

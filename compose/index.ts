@@ -102,6 +102,11 @@ export function loadProject(o: LoadOptions): LoadedProject {
     if (Object.keys(file.tree).length === 0) {
       throw ComposeError.at('TSC_COMPOSE_PARSE', { file: f, path: '' }, 'empty compose file');
     }
+    if (file.tree.version !== undefined) {
+      o.onWarning?.(
+        `WARN[0000] ${f}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`,
+      );
+    }
     return file;
   });
 
@@ -134,17 +139,21 @@ export function loadProject(o: LoadOptions): LoadedProject {
   checkSchema(merged, parsed);
   merged = { ...merged, name };
 
-  const canonical = canonicalize(merged);
+  // Later phases name key paths without a file; `located` points them at the defining line.
+  const located = <T>(phase: () => T): T => relocate(phase, parsed);
+  const canonical = located(() => canonicalize(merged));
   const withPaths = resolveRelativePaths(canonical, sources.workingDir, homeDir);
   const profiles = activeProfiles(o, env);
-  const project = normalizeProject(withPaths, {
-    projectName: name,
-    workingDir: sources.workingDir,
-    env,
-    readEnvFile: (p) => (isReadable(read, p) ? read(p) : undefined),
-    homeDir,
-    activeProfiles: profiles,
-  });
+  const project = located(() =>
+    normalizeProject(withPaths, {
+      projectName: name,
+      workingDir: sources.workingDir,
+      env,
+      readEnvFile: (p) => (isReadable(read, p) ? read(p) : undefined),
+      homeDir,
+      activeProfiles: profiles,
+    }),
+  );
 
   const issues = o.consistency === false ? [] : validateProject(project);
   if (issues.length > 0) {
@@ -153,19 +162,7 @@ export function loadProject(o: LoadOptions): LoadedProject {
       issues.map((i) => locate(i, parsed)),
     );
   }
-  let graph: ServiceGraph;
-  try {
-    graph = buildGraph(project, { skipUnknown: o.consistency === false });
-  } catch (e) {
-    // The graph names key paths; point them at the file and line that define them.
-    if (e instanceof ComposeError && e.issues.every((i) => i.file === '')) {
-      const located = e.issues.map((i) =>
-        locate({ path: parsePath(i.path), detail: i.detail }, parsed),
-      );
-      throw new ComposeError(e.code, located, { hint: e.hint });
-    }
-    throw e;
-  }
+  const graph = located(() => buildGraph(project, { skipUnknown: o.consistency === false }));
   return { project, graph, files: sources.files, workingDir: sources.workingDir, env };
 }
 
@@ -362,7 +359,9 @@ function decideProjectName(
         (k) => env.get(k),
         () => undefined,
       );
-      if (typeof name === 'string' && name !== '') return checkProjectName(name, p.file);
+      if (typeof name === 'string' && name !== '') {
+        return checkProjectName(name, p.file, p.positions.at(['name']));
+      }
     }
   }
   const fromDir = projectNameFromDir(workingDir);
@@ -386,8 +385,44 @@ function activeProfiles(o: LoadOptions, env: ReadonlyMap<string, string>): strin
     .filter((p) => p !== '');
 }
 
+/**
+ * Runs a phase that reports key paths without a file (canonical, normalize, graph) and rethrows
+ * its ComposeError with each issue located in the file and line that define that path.
+ */
+function relocate<T>(phase: () => T, files: readonly ParsedFile[]): T {
+  try {
+    return phase();
+  } catch (e) {
+    if (e instanceof ComposeError && e.issues.some((i) => i.file === '')) {
+      const issues = e.issues.map((i) =>
+        i.file === '' ? locate({ path: parsePath(i.path), detail: i.detail }, files) : i,
+      );
+      throw new ComposeError(e.code, issues, { hint: e.hint });
+    }
+    throw e;
+  }
+}
+
 /** Attaches the file and position to an issue found on a tree or on the merged model. */
 function locate(issue: SchemaIssue, files: readonly ParsedFile[]): ComposeIssue {
+  // An unknown key is reported on its parent mapping: point at the key itself when it is one.
+  const unknown = /^additional propert(?:y|ies) '([^',]+)' not allowed/.exec(
+    issue.detail.replace(/^\S+ /, ''),
+  );
+  if (unknown?.[1] !== undefined) {
+    const keyPath = [...issue.path, unknown[1]];
+    for (let i = files.length - 1; i >= 0; i--) {
+      const f = files[i];
+      if (f && getPath(f.tree, keyPath) !== undefined) {
+        return {
+          file: f.file,
+          path: formatPath(issue.path),
+          position: f.positions.keyAt?.(keyPath) ?? f.positions.at(keyPath),
+          detail: issue.detail,
+        };
+      }
+    }
+  }
   for (let i = files.length - 1; i >= 0; i--) {
     const f = files[i];
     if (f && getPath(f.tree, issue.path) !== undefined) {
@@ -412,6 +447,10 @@ function locate(issue: SchemaIssue, files: readonly ParsedFile[]): ComposeIssue 
 function parsePath(text: string): TreePath {
   const out: (string | number)[] = [];
   for (const part of text.split('.')) {
+    if (/^\d+$/.test(part) && out.length > 0) {
+      out.push(Number(part));
+      continue;
+    }
     const m = /^([^[]*)((?:\[\d+\])*)$/.exec(part);
     if (m?.[1]) out.push(m[1]);
     for (const i of (m?.[2] ?? '').matchAll(/\[(\d+)\]/g)) out.push(Number(i[1]));

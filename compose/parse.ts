@@ -67,7 +67,8 @@ const MERGE_KEY = '<<';
  *   keys (`mapping key "command" already defined at line 5`), non-string keys
  *   (`non-string key in services: 123`), a top level that is not a mapping, merge keys whose value
  *   is not a map (`map merge requires map or sequence of maps as the value`), alias cycles and
- *   alias bombs (`excessive aliasing`).
+ *   alias bombs (`excessive aliasing`), and the key `__proto__` (`key "__proto__" is not
+ *   supported`: JavaScript objects cannot carry it as a plain key).
  */
 export function parseComposeYaml(text: string, file: string): ParsedFile {
   const lineCounter = new LineCounter();
@@ -80,6 +81,7 @@ export function parseComposeYaml(text: string, file: string): ParsedFile {
   });
   const list = Array.isArray(docs) ? docs : [];
   const positions = new Map<string, SourcePosition>();
+  const keyPositions = new Map<string, SourcePosition>();
   const resets: TreePath[] = [];
   const overrides: TreePath[] = [];
   let tree: RawMap | undefined;
@@ -95,7 +97,15 @@ export function parseComposeYaml(text: string, file: string): ParsedFile {
         `yaml: ${firstLine(err.message)}`,
       );
     }
-    const converter = new Converter(doc, file, lineCounter, positions, resets, overrides);
+    const converter = new Converter(
+      doc,
+      file,
+      lineCounter,
+      positions,
+      resets,
+      overrides,
+      keyPositions,
+    );
     const value = converter.document();
     if (value === undefined) continue;
     tree = tree === undefined ? value : mergeTrees(tree, value);
@@ -107,7 +117,9 @@ export function parseComposeYaml(text: string, file: string): ParsedFile {
     }
     return undefined;
   };
-  return { file, tree: tree ?? {}, positions: { at }, resets, overrides };
+  const keyAt = (path: TreePath): SourcePosition | undefined =>
+    keyPositions.get(pathKey(path)) ?? at(path);
+  return { file, tree: tree ?? {}, positions: { at, keyAt }, resets, overrides };
 }
 
 function firstLine(s: string): string {
@@ -138,6 +150,7 @@ class Converter {
     private readonly positions: Map<string, SourcePosition>,
     private readonly resets: TreePath[],
     private readonly overrides: TreePath[],
+    private readonly keyPositions: Map<string, SourcePosition>,
   ) {
     // yaml's Alias.resolve walks the whole document on each call; index anchors once instead.
     const anchors = new Map<string, YamlNode>();
@@ -275,6 +288,10 @@ class Converter {
         continue;
       }
       if (tag === '!override') this.overrides.push(childPath);
+      if (!viaAlias) {
+        const kp = this.pos(keyNode);
+        if (kp) this.keyPositions.set(pathKey(childPath), kp);
+      }
       if (valueNode === null || valueNode === undefined) this.record(childPath, keyNode, viaAlias);
       out[key] = this.node(valueNode, childPath, viaAlias);
       if (valueNode && isScalar(valueNode) && valueNode.value === null && !viaAlias) {
@@ -323,6 +340,9 @@ class Converter {
     const where = path.length === 0 ? 'at top level' : `in ${formatPath(path)}`;
     if (isScalar(keyNode)) {
       const v = scalarValue(keyNode);
+      if (v === '__proto__') {
+        throw parseError(this.file, this.pos(keyNode), path, 'key "__proto__" is not supported');
+      }
       if (typeof v === 'string') return v;
       throw parseError(this.file, this.pos(keyNode), path, `non-string key ${where}: ${String(v)}`);
     }
@@ -421,6 +441,10 @@ export function resolvePlain(s: string): RawScalar {
     else v = Number.parseInt(body, 10);
     if (Math.abs(v) <= 2 ** 63) return neg ? -v : v;
   }
-  if (FLOAT_RE.test(plain)) return Number(plain);
+  if (FLOAT_RE.test(plain)) {
+    // go-yaml keeps a float that overflows float64 (`1e400`) as a string
+    const f = Number(plain);
+    return Number.isFinite(f) ? f : s;
+  }
   return s;
 }

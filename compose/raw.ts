@@ -38,6 +38,8 @@ export function pathKey(path: TreePath): string {
 export interface PositionIndex {
   /** The position of the node at `path`, or of its nearest ancestor that has one. */
   at(path: TreePath): SourcePosition | undefined;
+  /** The position of the key that names the node at `path` (falls back to {@link at}). */
+  keyAt?(path: TreePath): SourcePosition | undefined;
 }
 
 /** True for a plain raw mapping (not a list, not null). */

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 
-import { ComposeError, TscError } from '../base/errors.js';
+import { ComposeError, TscError, type SourcePosition } from '../base/errors.js';
 import { parseDotenv } from './dotenv.js';
 
 /** Default compose file names, in lookup order (compose-go `DefaultFileNames`). */
@@ -35,7 +35,15 @@ export const readFileUtf8: FileReader = (absPath) => {
     return readFileSync(absPath, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new TscError('TSC_COMPOSE_READ', `read ${absPath}: ${code}`, { cause: e });
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : code;
+    throw new TscError('TSC_COMPOSE_READ', `read ${absPath}: ${why}`);
   }
 };
 
@@ -110,7 +118,7 @@ export function resolveSources(o: SourceOptions, read: FileReader = readFileUtf8
   }
   for (const f of files) {
     if (f !== '-' && !isFile(f)) {
-      throw ComposeError.at('TSC_COMPOSE_NOT_FOUND', { file: f, path: '' }, 'no such file', {
+      throw ComposeError.at('TSC_COMPOSE_NOT_FOUND', { file: f, path: '' }, whyNotFile(f), {
         hint: 'check the -f / COMPOSE_FILE paths',
       });
     }
@@ -193,11 +201,11 @@ export function normalizeProjectName(s: string): string {
  * Checks an explicit project name (`-p`, COMPOSE_PROJECT_NAME, top-level `name:`).
  * @throws ComposeError TSC_COMPOSE_PROJECT_NAME with compose's wording.
  */
-export function checkProjectName(name: string, from: string): string {
+export function checkProjectName(name: string, from: string, position?: SourcePosition): string {
   if (!PROJECT_NAME.test(name)) {
     throw ComposeError.at(
       'TSC_COMPOSE_PROJECT_NAME',
-      { file: from, path: 'name' },
+      { file: from, path: 'name', position },
       `invalid project name ${JSON.stringify(name)}: must consist only of lowercase alphanumeric characters, hyphens, and underscores as well as start with a letter or number`,
     );
   }
@@ -209,12 +217,29 @@ export function projectNameFromDir(workingDir: string): string {
   return normalizeProjectName(basename(workingDir));
 }
 
-/** True when the path is an existing regular file (or a symlink to one). */
+/**
+ * True when the path exists and is not a directory: regular files, and also character devices
+ * and pipes (`-f <(...)`, `--env-file /dev/null`), which docker compose reads too.
+ */
 export function isFile(p: string): boolean {
   try {
-    return statSync(p).isFile();
+    return !statSync(p).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/** Why a path cannot be read as a file: `is a directory`, `no such file`, or the errno. */
+export function whyNotFile(p: string): string {
+  try {
+    return statSync(p).isDirectory() ? 'is a directory' : 'cannot be read';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT'
+      ? 'no such file'
+      : code === 'ELOOP'
+        ? 'too many levels of symbolic links'
+        : (code ?? 'cannot be read');
   }
 }
 

@@ -53,3 +53,27 @@ services:
     expect(g.edges).toEqual([]);
   });
 });
+
+describe('compose/graph: large projects', () => {
+  it('orders a 10,000-service depends_on chain without exhausting the stack', () => {
+    const services: Record<string, unknown> = {};
+    for (let i = 0; i < 10_000; i++) {
+      services[`s${String(i).padStart(5, '0')}`] =
+        i < 9_999
+          ? {
+              depends_on: {
+                [`s${String(i + 1).padStart(5, '0')}`]: {
+                  condition: 'service_started',
+                  required: true,
+                },
+              },
+            }
+          : {};
+    }
+    const graph = buildGraph({ name: 'chain', services } as unknown as Parameters<
+      typeof buildGraph
+    >[0]);
+    expect(graph.startOrder[0]).toBe('s09999');
+    expect(graph.startOrder[9_999]).toBe('s00000');
+  });
+});

@@ -502,17 +502,29 @@ export class ContainerManager implements ContainerService {
     _ctx: OperationContext,
   ): Promise<'started' | 'already-started'> {
     const id = this.resolve(ref);
-    return this.lock.run(id, async () => {
-      const r = this.records.get(id);
-      if (!r) throw notFound(ref);
-      if (r.State.Running) return 'already-started';
-      if (r.State.Status === 'removing')
-        throw conflict(id, `container ${id} is marked for removal and cannot be started`);
-      this.cancelRestart(id);
-      r.ManuallyStopped = false;
-      await this.startLocked(r);
-      return 'started';
-    });
+    let failed: ContainerRecord | undefined;
+    try {
+      return await this.lock.run(id, async () => {
+        const r = this.records.get(id);
+        if (!r) throw notFound(ref);
+        if (r.State.Running) return 'already-started';
+        if (r.State.Status === 'removing')
+          throw conflict(id, `container ${id} is marked for removal and cannot be started`);
+        this.cancelRestart(id);
+        r.ManuallyStopped = false;
+        failed = r;
+        await this.startLocked(r);
+        failed = undefined;
+        return 'started' as const;
+      });
+    } catch (e) {
+      // dockerd removes an auto-remove container whose start failed (the CLI waits for "removed")
+      const r = failed;
+      if (r?.HostConfig.AutoRemove === true) {
+        await this.lock.run(id, () => this.removeNow(r, true)).catch(() => undefined);
+      }
+      throw e;
+    }
   }
 
   /** Everything `docker start` does; the caller holds the container lock. */

@@ -163,6 +163,53 @@ d('engine containers with real clients', () => {
     expect(stdout).toBe('hi\n');
     const { stdout: ps } = await dockerCli(home, 'ps', '-a', '-q');
     expect(ps.trim()).toBe('');
+    await expect(
+      dockerCli(home, 'run', '--rm', '--network', 'none', 'busybox:1.36', 'sh', '-c', 'exit 3'),
+    ).rejects.toMatchObject({ code: 3 });
+    await expect(
+      dockerCli(home, 'run', '--rm', '--network', 'none', 'busybox:1.36', '/no/such/binary'),
+    ).rejects.toMatchObject({ code: 127 });
+  });
+
+  it('follows logs until the container exits and runs exec with a TTY', async () => {
+    const { stdout: id } = await dockerCli(
+      home,
+      'run',
+      '-d',
+      '--network',
+      'none',
+      'busybox:1.36',
+      'sh',
+      '-c',
+      'for i in 1 2 3; do echo line$i; sleep 0.2; done; echo oops >&2; sleep 0.5',
+    );
+    const { stdout: tty } = await dockerCli(
+      home,
+      'exec',
+      '-t',
+      id.trim(),
+      'sh',
+      '-c',
+      '[ -t 1 ] && echo tty',
+    ).catch((e: { stdout: string; stderr: string }) => {
+      throw new Error(`exec -t: ${e.stdout} ${e.stderr}`);
+    });
+    expect(tty).toBe('tty\r\n');
+    const { stdout: notty } = await dockerCli(
+      home,
+      'exec',
+      id.trim(),
+      'sh',
+      '-c',
+      '[ -t 1 ] || echo pipe',
+    );
+    expect(notty).toBe('pipe\n');
+    const { stdout, stderr } = await dockerCli(home, 'logs', '-f', id.trim());
+    expect(stdout).toBe('line1\nline2\nline3\n');
+    expect(stderr).toBe('oops\n');
+    const { stdout: tail } = await dockerCli(home, 'logs', '--tail', '1', '-t', id.trim());
+    expect(tail).toBe('');
+    await dockerCli(home, 'rm', id.trim());
   });
 
   it('serves run -d, ps, logs, exec, stop and rm through the docker CLI', async () => {

@@ -158,6 +158,24 @@ d('engine containers with real clients', () => {
     await c.remove();
   });
 
+  it('gives a name to exactly one of many concurrent creates', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () =>
+        docker.createContainer({
+          Image: 'busybox:1.36',
+          name: 'tsc-race',
+          HostConfig: { NetworkMode: 'none' },
+        }),
+      ),
+    );
+    const made = results.filter((r) => r.status === 'fulfilled');
+    expect(made).toHaveLength(1);
+    for (const r of results) {
+      if (r.status === 'rejected') expect(r.reason).toMatchObject({ statusCode: 409 });
+    }
+    await docker.getContainer('tsc-race').remove();
+  });
+
   it('runs `docker run --rm busybox:1.36 echo hi` on the default bridge', async () => {
     const { stdout } = await dockerCli(home, 'run', '--rm', 'busybox:1.36', 'echo', 'hi');
     expect(stdout).toBe('hi\n');
@@ -312,6 +330,14 @@ d('engine containers with real clients', () => {
       HostConfig: { NetworkMode: 'none' },
     });
     await gone.start();
+    const done = await docker.createContainer({
+      Image: 'busybox:1.36',
+      name: 'tsc-done',
+      Cmd: ['sh', '-c', 'exit 4'],
+      HostConfig: { NetworkMode: 'none' },
+    });
+    await done.start();
+    await done.wait();
     const before = await keep.inspect();
     const gonePid = (await gone.inspect()).State.Pid;
     await engine.kill();
@@ -331,6 +357,9 @@ d('engine containers with real clients', () => {
     });
     expect(g.State.Status).toBe('exited');
     expect(g.State.ExitCode).toBe(137);
+    const d2 = await docker.getContainer('tsc-done').inspect();
+    expect(d2.State).toMatchObject({ Status: 'exited', ExitCode: 4 });
+    await docker.getContainer('tsc-done').remove();
     await docker.getContainer('tsc-keep').remove({ force: true });
     await docker.getContainer('tsc-gone').remove();
   });

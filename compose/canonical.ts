@@ -4,6 +4,8 @@
  * lists, secrets/configs strings, env_file, healthcheck test strings, units. A table of path
  * patterns -> rules. Pure: returns a new tree, never resolves paths or reads files.
  */
+import { isIP } from 'node:net';
+
 import { ComposeError, type ComposeIssue } from '../base/errors.js';
 import { isRawMap, type RawMap, type RawValue, type TreePath } from './raw.js';
 import { dottedPath } from './schema/index.js';
@@ -34,6 +36,10 @@ function listOrDict(ctx: Ctx, v: RawValue, path: TreePath, bare: null | ''): Raw
       const s = scalarString(item);
       const eq = s.indexOf('=');
       const key = eq < 0 ? s : s.slice(0, eq);
+      if (key === '__proto__') {
+        fail(ctx, [...path, i], 'key "__proto__" is not supported');
+        return;
+      }
       if (bare === null && key !== key.trimEnd()) {
         fail(ctx, [...path, i], `environment variable ${key} is declared with a trailing space`);
       }
@@ -50,8 +56,12 @@ function listOrDict(ctx: Ctx, v: RawValue, path: TreePath, bare: null | ''): Raw
   return out;
 }
 
-/** Splits a command string like a POSIX shell (quotes, backslashes), as compose-go's shellwords. */
-export function shellSplit(s: string): string[] {
+/**
+ * Splits a command string like a POSIX shell (quotes, backslashes), as compose-go's shellwords.
+ * @returns the words, or undefined for an unterminated quote (shellwords' `invalid command line
+ *   string`)
+ */
+export function shellSplit(s: string): string[] | undefined {
   const out: string[] = [];
   let cur = '';
   let has = false;
@@ -85,6 +95,7 @@ export function shellSplit(s: string): string[] {
       has = true;
     }
   }
+  if (quote !== undefined) return undefined;
   if (has) out.push(cur);
   return out;
 }
@@ -123,6 +134,23 @@ function numberValue(v: RawValue): RawValue {
   return v;
 }
 
+/**
+ * A number field (`cpus`, `scale`, ...) checked like compose-go's decode: a numeric string becomes
+ * a number; text that is not a number, a non-finite value, or (for `integer`) a value that is not
+ * a whole number within 64-bit range is reported (`'many' is not a valid number`).
+ */
+function checkedNumber(ctx: Ctx, v: RawValue, path: TreePath, integer: boolean): RawValue {
+  const n = numberValue(v);
+  if (typeof n !== 'number' && typeof n !== 'string') return n;
+  const kind = integer ? 'integer' : 'number';
+  const ok =
+    typeof n === 'number' &&
+    Number.isFinite(n) &&
+    (!integer || (Number.isInteger(n) && Math.abs(n) <= Number.MAX_SAFE_INTEGER));
+  if (!ok) fail(ctx, path, `'${typeof v === 'string' ? v : String(n)}' is not a valid ${kind}`);
+  return n;
+}
+
 function boolValue(v: RawValue): RawValue {
   if (typeof v === 'string') {
     const l = v.toLowerCase();
@@ -159,12 +187,13 @@ function splitHostIp(spec: string): { ip: string | undefined; rest: string } {
   return { ip: undefined, rest: spec };
 }
 
+/** `N` or `N-M` with both ends 0..65535 (Go's `ParseUint(s, 10, 16)`), checked before expanding. */
 function parseRange(s: string): [number, number] | undefined {
   const m = /^(\d+)(?:-(\d+))?$/.exec(s);
   if (!m) return undefined;
   const a = Number(m[1]);
   const b = m[2] === undefined ? a : Number(m[2]);
-  if (b < a) return undefined;
+  if (b < a || a > 65535 || b > 65535) return undefined;
   return [a, b];
 }
 
@@ -182,6 +211,7 @@ export function parsePortSpec(spec: string): RawMap[] | string {
     if (!PROTOCOLS.has(protocol)) return `invalid proto: ${protocol}`;
   }
   const { ip, rest } = splitHostIp(body);
+  if (ip !== undefined && ip !== '' && isIP(ip) === 0) return `invalid IP address: ${ip}`;
   const colon = rest.lastIndexOf(':');
   const publishedText = colon >= 0 ? rest.slice(0, colon) : '';
   const targetText = colon >= 0 ? rest.slice(colon + 1) : rest;
@@ -347,11 +377,14 @@ function volumes(ctx: Ctx, v: RawValue, path: TreePath): RawValue {
 // ---------------------------------------------------------------------------------------------
 // other service attributes
 
-function dependsOn(v: RawValue): RawValue {
+function dependsOn(ctx: Ctx, v: RawValue, path: TreePath): RawValue {
   if (Array.isArray(v)) {
     const out: RawMap = {};
-    for (const name of v)
-      out[scalarString(name)] = { condition: 'service_started', required: true };
+    v.forEach((name, i) => {
+      const key = scalarString(name);
+      if (key === '__proto__') fail(ctx, [...path, i], 'key "__proto__" is not supported');
+      else out[key] = { condition: 'service_started', required: true };
+    });
     return out;
   }
   if (isRawMap(v)) {
@@ -433,10 +466,14 @@ function devices(v: RawValue): RawValue {
   });
 }
 
-function serviceNetworks(v: RawValue): RawValue {
+function serviceNetworks(ctx: Ctx, v: RawValue, path: TreePath): RawValue {
   if (Array.isArray(v)) {
     const out: RawMap = {};
-    for (const n of v) out[scalarString(n)] = null;
+    v.forEach((n, i) => {
+      const key = scalarString(n);
+      if (key === '__proto__') fail(ctx, [...path, i], 'key "__proto__" is not supported');
+      else out[key] = null;
+    });
     return out;
   }
   return v;
@@ -505,7 +542,8 @@ function deploy(ctx: Ctx, v: RawValue, path: TreePath): RawValue {
       const lim = r[k];
       if (!isRawMap(lim)) continue;
       const l: RawMap = { ...lim };
-      if (l.cpus !== undefined) l.cpus = numberValue(l.cpus);
+      if (l.cpus !== undefined)
+        l.cpus = checkedNumber(ctx, l.cpus, [...path, 'resources', k, 'cpus'], false);
       if (l.memory !== undefined)
         l.memory = bytesValue(ctx, l.memory, [...path, 'resources', k, 'memory']);
       if (l.pids !== undefined) l.pids = numberValue(l.pids);
@@ -586,10 +624,14 @@ function service(ctx: Ctx, v: RawValue, path: TreePath): RawValue {
   const at = (k: string): TreePath => [...path, k];
   for (const k of ['command', 'entrypoint']) {
     const c = s[k];
-    if (typeof c === 'string') s[k] = shellSplit(c);
+    if (typeof c !== 'string') continue;
+    const words = shellSplit(c);
+    if (words === undefined) fail(ctx, at(k), 'invalid command line string');
+    else s[k] = words;
   }
   if (s.build !== undefined) s.build = build(ctx, s.build, at('build'));
-  if (s.depends_on !== undefined) s.depends_on = dependsOn(s.depends_on);
+  if (s.depends_on !== undefined)
+    s.depends_on = dependsOn(ctx, s.depends_on, [...path, 'depends_on']);
   if (s.deploy !== undefined && s.deploy !== null) s.deploy = deploy(ctx, s.deploy, at('deploy'));
   if (s.devices !== undefined) s.devices = devices(s.devices);
   if (s.env_file !== undefined) s.env_file = envFiles(s.env_file);
@@ -603,7 +645,8 @@ function service(ctx: Ctx, v: RawValue, path: TreePath): RawValue {
   if (s.extra_hosts !== undefined) s.extra_hosts = extraHosts(s.extra_hosts);
   if (s.healthcheck !== undefined)
     s.healthcheck = healthcheck(ctx, s.healthcheck, at('healthcheck'));
-  if (s.networks !== undefined) s.networks = serviceNetworks(s.networks);
+  if (s.networks !== undefined)
+    s.networks = serviceNetworks(ctx, s.networks, [...path, 'networks']);
   if (s.ports !== undefined) s.ports = ports(ctx, s.ports, at('ports'));
   if (s.volumes !== undefined) s.volumes = volumes(ctx, s.volumes, at('volumes'));
   if (s.secrets !== undefined) s.secrets = fileRefs(s.secrets, 'secrets');
@@ -620,7 +663,10 @@ function service(ctx: Ctx, v: RawValue, path: TreePath): RawValue {
   }
   for (const k of BYTE_KEYS)
     if (s[k] !== undefined && s[k] !== null) s[k] = bytesValue(ctx, s[k] ?? null, at(k));
-  for (const k of NUMBER_KEYS) if (s[k] !== undefined) s[k] = numberValue(s[k] ?? null);
+  for (const k of NUMBER_KEYS) {
+    const n = s[k];
+    if (n !== undefined && n !== null) s[k] = checkedNumber(ctx, n, at(k), k !== 'cpus');
+  }
   for (const k of BOOL_KEYS) if (s[k] !== undefined) s[k] = boolValue(s[k] ?? null);
   for (const k of STRING_LIST_KEYS)
     if (s[k] !== undefined && s[k] !== null) s[k] = stringList(s[k] ?? null);

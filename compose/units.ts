@@ -47,7 +47,7 @@ const NS_PER: Record<string, number> = {
 
 /**
  * Parses a Go duration (`time.ParseDuration`: `1m30s`, `1.5h`, `500ms`, `-2s`, `0`).
- * @returns nanoseconds, or undefined when the text is not a Go duration
+ * @returns nanoseconds, or undefined when the text is not a Go duration or overflows int64 ns
  */
 export function parseDuration(text: string): number | undefined {
   let s = text.trim();
@@ -68,6 +68,8 @@ export function parseDuration(text: string): number | undefined {
     total += Number(m[1]) * (NS_PER[m[2] ?? ''] ?? 0);
     pos = re.lastIndex;
   }
+  // Go durations are int64 nanoseconds: ParseDuration rejects anything larger
+  if (total > 2 ** 63 - 1) return undefined;
   return sign * Math.round(total);
 }
 

@@ -63,7 +63,7 @@ export function types(kinds: readonly JsonKind[], rules: ScalarRules = {}): z.Zo
       ctx.addIssue({
         code: 'custom',
         message: `must be a ${humanTypes(kinds)}`,
-        params: { kind: 'type' },
+        params: { kind: 'type', kinds },
         continue: false,
       });
       return;
@@ -232,7 +232,7 @@ export function mixed(kinds: readonly JsonKind[], objectSchema: z.ZodType): z.Zo
       ctx.addIssue({
         code: 'custom',
         message: `must be a ${humanTypes(kinds)}`,
-        params: { kind: 'type' },
+        params: { kind: 'type', kinds },
         continue: false,
       });
       return;

@@ -81,12 +81,52 @@ function specificity(s: SchemaIssue): number {
 }
 
 /**
+ * The JSON types a value failed at the issue's own path, when the issue is only a type mismatch
+ * there (a type check, or a union whose every branch failed that way): `command: {a: 1}` wants
+ * `array, null or string`. Undefined for any deeper or non-type problem.
+ */
+function typeMismatch(issue: z.core.$ZodIssue): string[] | undefined {
+  if (issue.path.length > 0) return undefined;
+  if (issue.code === 'invalid_type') {
+    return [issue.expected === 'record' ? 'object' : issue.expected];
+  }
+  if (issue.code === 'custom') {
+    const kinds: unknown = issue.params?.kinds;
+    return issue.params?.kind === 'type' && Array.isArray(kinds) ? kinds.map(String) : undefined;
+  }
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return undefined;
+  const all = new Set<string>();
+  for (const branch of issue.errors) {
+    const [only, ...rest] = branch;
+    const kinds = only && rest.length === 0 ? typeMismatch(only) : undefined;
+    if (!kinds) return undefined;
+    for (const k of kinds) all.add(k === 'integer' && all.has('number') ? 'number' : k);
+  }
+  if (all.has('number')) all.delete('integer');
+  return [...all];
+}
+
+/**
+ * The wanted types of a union in branch order, the first branch leading as compose-go names it
+ * (`must be a mapping or array` for list_or_dict; `must be a null, string or array` for command).
+ */
+function branchTypes(kinds: readonly string[]): string {
+  const names = kinds.map((k) => (k === 'object' ? 'mapping' : k));
+  if (names.length === 1) return names[0] ?? '';
+  return `${names.slice(0, -1).join(', ')} or ${names[names.length - 1] ?? ''}`;
+}
+
+/**
  * compose-go reports the most specific cause of a failed `oneOf`: the deepest one, the first
  * one among equals. Other issues are reported as they are.
  */
 function flatten(tree: RawMap, issue: z.core.$ZodIssue, base: PathSegment[]): SchemaIssue[] {
   const path = [...base, ...toSegments(issue.path)];
   if (issue.code !== 'invalid_union') return [describe(tree, issue, path)];
+  const kinds = typeMismatch({ ...issue, path: [] });
+  if (kinds && valueAt(tree, path) !== undefined) {
+    return [issueAt(path, `must be a ${branchTypes(kinds)}`)];
+  }
   let best: SchemaIssue | undefined;
   for (const branch of issue.errors) {
     for (const inner of branch) {

@@ -1,0 +1,198 @@
+/**
+ * Bad input found by a tester (issue 2, "Bad input"), through loadProject: each case asserts the
+ * exact rendered error (`file:line:col key.path: detail`) or that compose's accepted input loads.
+ * Writes only inside a fresh temp directory per test.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { ComposeError } from '../../../base/errors.js';
+import { loadProject, type LoadedProject } from '../../../compose/index.js';
+
+let dir = '';
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tsc-test-bad-loader-'));
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Loads c.yaml (plus extra files) from the temp directory. */
+function load(yaml: string | Buffer, extra: Readonly<Record<string, string>> = {}): LoadedProject {
+  writeFileSync(join(dir, 'c.yaml'), yaml);
+  for (const [name, text] of Object.entries(extra)) writeFileSync(join(dir, name), text);
+  return loadProject({ cwd: dir, files: [join(dir, 'c.yaml')], environment: {} });
+}
+
+/**
+ * Drops a repetition of the key path at the start of the detail (`a.b[0]: a.b.0 must be ...` ->
+ * `a.b[0]: must be ...`), so the assertions hold while the renderer moves between the two forms.
+ */
+function withoutRepeatedPath(line: string): string {
+  const m = /^(.*:\d+:\d+) (\S+?):? (.*)$/.exec(line);
+  if (!m) return line;
+  const [, head = '', path = '', detail = ''] = m;
+  const dotted = path.replace(/\[(\d+)\]/g, '.$1');
+  const rest = detail.startsWith(`${dotted} `) ? detail.slice(dotted.length + 1) : detail;
+  return `${head} ${dotted}: ${rest}`;
+}
+
+/** Loads c.yaml expecting a ComposeError; returns its message with the temp dir as `<dir>`. */
+function bad(yaml: string | Buffer, extra: Readonly<Record<string, string>> = {}): string {
+  let caught: unknown;
+  try {
+    load(yaml, extra);
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught).toBeInstanceOf(ComposeError);
+  const text = (caught as ComposeError).message.split(dir).join('<dir>');
+  return text.split('\n').map(withoutRepeatedPath).join('\n');
+}
+
+const web = (body: string): string => `services:\n  web:\n    image: nginx\n${body}`;
+
+describe('__proto__ and Object.prototype names as keys', () => {
+  it('rejects __proto__ as a service name at its position', () => {
+    expect(bad('services:\n  __proto__:\n    image: a\n  web:\n    image: b\n')).toBe(
+      '<dir>/c.yaml:2:3 services: key "__proto__" is not supported',
+    );
+  });
+
+  it('rejects __proto__ as an environment key', () => {
+    expect(bad(web('    environment:\n      __proto__: x\n'))).toBe(
+      '<dir>/c.yaml:5:7 services.web.environment: key "__proto__" is not supported',
+    );
+  });
+
+  it('rejects __proto__ at the top level', () => {
+    expect(bad('__proto__: {}\nservices:\n  web:\n    image: b\n')).toBe(
+      '<dir>/c.yaml:1:1: key "__proto__" is not supported',
+    );
+  });
+
+  it('rejects __proto__ in list-form environment and labels', () => {
+    expect(bad(web('    environment: ["__proto__=1"]\n    labels: ["__proto__"]\n'))).toBe(
+      [
+        '<dir>/c.yaml:4:19 services.web.environment.0: key "__proto__" is not supported',
+        '<dir>/c.yaml:5:14 services.web.labels.0: key "__proto__" is not supported',
+      ].join('\n'),
+    );
+  });
+
+  it('carries constructor and toString as plain keys', () => {
+    const { project } = load(
+      'services:\n  constructor:\n    image: a\n    environment: {toString: x}\n' +
+        '    labels: [hasOwnProperty=1]\n  toString:\n    image: b\n    depends_on: [constructor]\n',
+    );
+    const svc = (name: string): (typeof project.services)[string] | undefined =>
+      Object.hasOwn(project.services, name) ? project.services[name] : undefined;
+    expect(Object.keys(project.services).sort()).toEqual(['constructor', 'toString']);
+    expect(svc('constructor')?.environment).toEqual({ toString: 'x' });
+    expect(svc('constructor')?.labels).toEqual({ hasOwnProperty: '1' });
+    expect(Object.keys(svc('toString')?.depends_on ?? {})).toEqual(['constructor']);
+  });
+});
+
+describe('ports', () => {
+  it('reports one error for a port range beyond 65535, before expanding it', () => {
+    expect(bad(web('    ports: ["1-100000"]\n'))).toBe(
+      '<dir>/c.yaml:4:13 services.web.ports.0: invalid containerPort: 1-100000',
+    );
+  });
+
+  it('reports a host port range beyond 65535', () => {
+    expect(bad(web('    ports: ["70000-70001:80-81"]\n'))).toBe(
+      '<dir>/c.yaml:4:13 services.web.ports.0: invalid hostPort: 70000-70001',
+    );
+  });
+
+  it('rejects an invalid host IP like compose-go (nat.ParsePortSpec)', () => {
+    expect(bad(web('    ports: ["1.2.3.999:80:80", "80:80:80:80"]\n'))).toBe(
+      [
+        '<dir>/c.yaml:4:13 services.web.ports.0: invalid IP address: 1.2.3.999',
+        '<dir>/c.yaml:4:32 services.web.ports.1: invalid IP address: 80:80',
+      ].join('\n'),
+    );
+  });
+
+  it('still accepts IPv4 and IPv6 host IPs', () => {
+    const { project } = load(web('    ports: ["127.0.0.1:80:80", "[::1]:81:81", "::1:82:82"]\n'));
+    expect(project.services.web?.ports?.map((p) => p.host_ip)).toEqual(['127.0.0.1', '::1', '::1']);
+  });
+});
+
+describe('command and entrypoint strings', () => {
+  it('rejects an unterminated quote like shellwords', () => {
+    expect(bad(web(`    command: "echo 'unterminated"\n    entrypoint: "sh -c \\"oops"\n`))).toBe(
+      [
+        '<dir>/c.yaml:4:14 services.web.command: invalid command line string',
+        '<dir>/c.yaml:5:17 services.web.entrypoint: invalid command line string',
+      ].join('\n'),
+    );
+  });
+
+  it('keeps a healthcheck test string whole (CMD-SHELL, never split)', () => {
+    const { project } = load(web(`    healthcheck:\n      test: "echo 'x"\n`));
+    expect(project.services.web?.healthcheck?.test).toEqual(['CMD-SHELL', "echo 'x"]);
+  });
+});
+
+describe('out-of-range numbers', () => {
+  it('rejects a scale beyond integer range', () => {
+    expect(bad(web('    scale: 99999999999999999999999\n'))).toBe(
+      "<dir>/c.yaml:4:12 services.web.scale: '1e+23' is not a valid integer",
+    );
+  });
+
+  it('rejects cpus that are not a number, or overflow', () => {
+    expect(bad(web('    cpus: many\n'))).toBe(
+      "<dir>/c.yaml:4:11 services.web.cpus: 'many' is not a valid number",
+    );
+    expect(bad(web('    cpus: 1e400\n'))).toBe(
+      "<dir>/c.yaml:4:11 services.web.cpus: '1e400' is not a valid number",
+    );
+  });
+
+  it('rejects deploy.resources cpus that are not a number', () => {
+    expect(bad(web('    deploy:\n      resources:\n        limits:\n          cpus: lots\n'))).toBe(
+      "<dir>/c.yaml:7:17 services.web.deploy.resources.limits.cpus: 'lots' is not a valid number",
+    );
+  });
+
+  it('rejects a duration that overflows int64 nanoseconds', () => {
+    expect(bad(web('    stop_grace_period: 99999999999999999h\n'))).toBe(
+      "<dir>/c.yaml:4:24 services.web.stop_grace_period: invalid duration: '99999999999999999h'",
+    );
+  });
+
+  it('rejects a byte size that overflows float64', () => {
+    expect(bad(web('    mem_limit: 1e400\n'))).toBe(
+      "<dir>/c.yaml:4:16 services.web.mem_limit: invalid size: '1e400'",
+    );
+  });
+});
+
+describe('schema messages name every allowed type', () => {
+  it('command', () => {
+    expect(bad(web('    command: {a: 1}\n'))).toBe(
+      '<dir>/c.yaml:4:14 services.web.command: must be a null, string or array',
+    );
+  });
+
+  it('healthcheck.test, env_file, ports entries, build', () => {
+    expect(
+      bad(web('    healthcheck: {test: 5}\n    env_file: 5\n    ports: [~]\n    build: 5\n')),
+    ).toBe(
+      [
+        '<dir>/c.yaml:7:12 services.web.build: must be a string or mapping',
+        '<dir>/c.yaml:5:15 services.web.env_file: must be a string or array',
+        '<dir>/c.yaml:4:25 services.web.healthcheck.test: must be a string or array',
+        '<dir>/c.yaml:6:13 services.web.ports.0: must be a number, string or mapping',
+      ].join('\n'),
+    );
+  });
+});

@@ -91,7 +91,9 @@ async function until<T>(what: string, probe: () => T | undefined, ms = 90_000): 
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+  throw new Error(
+    `timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
+  );
 }
 
 /** A stand-in running under run-rootfs.sh (the process is `unshare`, parent of the PID ns init). */

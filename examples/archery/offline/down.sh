@@ -7,6 +7,8 @@ set -euo pipefail
 need_root down.sh
 
 rc=0
+socket="$("$OFFLINE_DIR/engine-config.sh" socket)"
+[ -n "$socket" ] && [ -z "${DOCKER_HOST:-}" ] && export DOCKER_HOST="unix://$socket"
 if [ -f "$REPO_DIR/dist/cli/main.js" ]; then
   node "$REPO_DIR/dist/cli/main.js" -f "$ARCHERY_DIR/docker-compose.yml" down "$@" || rc=$?
 else

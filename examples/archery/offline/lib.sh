@@ -3,6 +3,7 @@
 # dirs, the Debian mirror read from apt's own configuration at run time, recipe hashes.
 # Names no package-registry or mirror host: everything host-specific is read from this machine.
 
+# shellcheck disable=SC2034 # these are read by the scripts that source this file
 OFFLINE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ARCHERY_DIR="$(cd "$OFFLINE_DIR/.." && pwd)"
 REPO_DIR="$(cd "$ARCHERY_DIR/../.." && pwd)"

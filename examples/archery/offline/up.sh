@@ -26,6 +26,10 @@ TSCOMPOSE=(node "$REPO_DIR/dist/cli/main.js")
 ENGINE_CONFIG="${TSCOMPOSE_ENGINE_CONFIG:-/etc/tscompose/engine.json}"
 export TSCOMPOSE_ENGINE_CONFIG="$ENGINE_CONFIG"
 changed="$("$OFFLINE_DIR/engine-config.sh" add)"
+# The CLI finds the engine through /etc/tscompose/engine.json's socket; with another config file,
+# point it at that file's socket.
+socket="$("$OFFLINE_DIR/engine-config.sh" socket)"
+[ -n "$socket" ] && [ -z "${DOCKER_HOST:-}" ] && export DOCKER_HOST="unix://$socket"
 [ "$changed" = changed ] && log "engine config $ENGINE_CONFIG: registry-mirrors has http://$REGISTRY_ADDR"
 if "${TSCOMPOSE[@]}" engine status --config "$ENGINE_CONFIG" >/dev/null 2>&1; then
   if [ "$changed" = changed ]; then

@@ -5,7 +5,7 @@
  */
 import Dockerode from 'dockerode';
 
-import { UsageError } from '../base/errors.js';
+import { EngineError, UsageError } from '../base/errors.js';
 import { loadEngineConfig } from '../engine/config.js';
 import { engineStart, pingSocket } from '../engine/daemon-control.js';
 import type { GlobalOptions } from './options.js';
@@ -57,18 +57,31 @@ export function dockerodeFor(a: DaemonAddress): Dockerode {
 
 /**
  * The client for this invocation. Without `--host`/`DOCKER_HOST`, connects to the engine socket
- * (engine config `socket`, default /run/tscompose/engine.sock) and starts the engine with
- * engineStart when the socket does not answer `/_ping`.
- * @throws EngineError TSC_ENGINE_UNAVAILABLE when the engine cannot be started
+ * (engine config `socket`, default /run/tscompose/engine.sock); when it does not answer `/_ping`,
+ * commands that create things (`start: true`: up, run, pull, start, ...) start the engine with
+ * engineStart, the others fail (a stopped engine has nothing to list, stop or remove).
+ * @throws EngineError TSC_ENGINE_UNAVAILABLE when the engine is not running (and may not be
+ *   started) or cannot be started
  */
 export async function dockerClient(
   g: Pick<GlobalOptions, 'host'>,
+  o: { readonly start?: boolean } = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Dockerode> {
   const host = chosenHost(g, env);
   if (host !== undefined) return dockerodeFor(parseDockerHost(host));
   const config = loadEngineConfig();
   const socket = config.socket;
-  if ((await pingSocket(socket)) === undefined) await engineStart({ config });
+  if ((await pingSocket(socket)) === undefined) {
+    if (o.start !== true) {
+      throw new EngineError(
+        'TSC_ENGINE_UNAVAILABLE',
+        { kind: 'engine', name: socket },
+        `connect to engine ${socket}: not running`,
+        { hint: 'start it with `tscompose engine start` (or `tscompose up`), or use --host' },
+      );
+    }
+    await engineStart({ config });
+  }
   return dockerodeFor({ kind: 'unix', socketPath: socket });
 }

@@ -35,12 +35,13 @@ export interface ProjectContext {
 
 /**
  * Loads the project and connects to the daemon. With `optional`, a missing compose file is fine
- * when `-p` names the project (docker compose lets `down -p x` work anywhere).
+ * when `-p` names the project (docker compose lets `down -p x` work anywhere). With `start`, a
+ * stopped tscompose engine is started (commands that create things).
  * @throws ComposeError from the loader; EngineError when the engine cannot be reached
  */
 export async function openProject(
   g: GlobalOptions,
-  o: { readonly optional?: boolean } = {},
+  o: { readonly optional?: boolean; readonly start?: boolean } = {},
 ): Promise<ProjectContext> {
   let loaded: LoadedProject | undefined;
   try {
@@ -50,7 +51,7 @@ export async function openProject(
     if (!(o.optional === true && missing && g.projectName !== undefined)) throw e;
   }
   const name = loaded?.project.name ?? g.projectName ?? '';
-  const docker = await dockerClient(g);
+  const docker = await dockerClient(g, { start: o.start === true });
   return { docker, name, loaded };
 }
 

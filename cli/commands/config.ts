@@ -1,7 +1,7 @@
 /**
  * `tscompose config`: parse, resolve and render the compose file in canonical format, like
  * `docker compose config` (flags: --format, --services, --volumes, --networks, --profiles,
- * --images, -q, --no-interpolate, --hash, -o). Returns the text to print; writes only with -o.
+ * --images, -q, --no-interpolate, --no-normalize, --hash, -o). Returns the text to print; writes only with -o.
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -25,6 +25,7 @@ export interface ConfigOptions {
   readonly images?: boolean;
   readonly quiet?: boolean;
   readonly interpolate?: boolean;
+  readonly normalize?: boolean;
   readonly hash?: string;
   readonly output?: string;
 }
@@ -42,6 +43,7 @@ export function registerConfig(program: Command, globals: () => GlobalOptions): 
     .option('--images', 'Print the image names, one per line')
     .option('-q, --quiet', "Only validate the configuration, don't print anything")
     .option('--no-interpolate', "Don't interpolate environment variables")
+    .option('--no-normalize', "Don't normalize compose model")
     .option('--hash <service>', 'Print the service config hash, one per line ("*" for all)')
     .option('-o, --output <path>', 'Save to file (default to stdout)')
     .action((opts: ConfigOptions) => {
@@ -76,22 +78,27 @@ export function runConfig(g: GlobalOptions, opts: ConfigOptions): string {
   const listing = Boolean(
     opts.services || opts.volumes || opts.networks || opts.profiles || opts.images,
   );
-  const { project } = loadProject(
+  const { project, graph } = loadProject(
     toLoadOptions(g, {
       interpolate: opts.interpolate !== false,
+      normalize: opts.normalize !== false,
+      ...(opts.normalize === false ? { consistency: false } : {}),
       ...(listing ? { consistency: false } : {}),
       ...(opts.profiles ? { profiles: ['*'] } : {}),
     }),
   );
   if (opts.quiet) return '';
-  if (opts.services) return lines(Object.keys(project.services));
-  if (opts.volumes) return lines(Object.keys(project.volumes ?? {}));
-  if (opts.networks) return lines(Object.keys(project.networks ?? {}));
+  // Services in dependency order (docker compose walks them so), ties by name; resources sorted.
+  if (opts.services) return lines(graph.startOrder);
+  if (opts.volumes) return lines(Object.keys(project.volumes ?? {}).sort());
+  if (opts.networks) return lines(Object.keys(project.networks ?? {}).sort());
   if (opts.profiles) return lines(profilesOf(project));
-  if (opts.images)
-    return lines(Object.entries(project.services).map(([n, s]) => imageOf(project, n, s.image)));
+  if (opts.images) {
+    return lines(graph.startOrder.map((n) => imageOf(project, n, project.services[n]?.image)));
+  }
   if (opts.hash !== undefined) return renderHashes(project, opts.hash);
-  return renderConfig(project, { format });
+  // Without interpolation `$` is still the user's own text: print it as written.
+  return renderConfig(project, { format, escapeDollar: opts.interpolate !== false });
 }
 
 function lines(xs: readonly string[]): string {

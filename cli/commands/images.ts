@@ -38,7 +38,7 @@ export async function runPull(
   services: readonly string[],
   o: { ignorePullFailures?: boolean | undefined; quiet?: boolean | undefined },
 ): Promise<number> {
-  const ctx = await openProject(g);
+  const ctx = await openProject(g, { start: true });
   const project = ctx.loaded?.project;
   if (!project) return 1;
   checkServices(ctx, services);

@@ -132,7 +132,7 @@ export function startPlan(ctx: ProjectContext, list: readonly ContainerInfo[]): 
 
 /** Runs `start`. */
 export async function runStart(g: GlobalOptions, services: readonly string[]): Promise<number> {
-  const ctx = await openProject(g, { optional: true });
+  const ctx = await openProject(g, { optional: true, start: true });
   checkServices(ctx, services);
   const list = await projectContainers(ctx, { all: true, services, oneoff: false });
   if (list.length === 0) {

@@ -168,7 +168,7 @@ export async function runRun(
   command: readonly string[],
   o: RunFlags,
 ): Promise<number> {
-  const ctx = await openProject(g);
+  const ctx = await openProject(g, { start: true });
   const loaded = ctx.loaded;
   if (!loaded) return 1;
   checkServices(ctx, [service]);

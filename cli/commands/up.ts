@@ -156,7 +156,7 @@ export async function runUp(
   o: UpFlags,
 ): Promise<number> {
   const opts = upOptions(services, o);
-  const ctx = await openProject(g);
+  const ctx = await openProject(g, { start: true });
   const loaded = ctx.loaded;
   if (!loaded) return 1;
   checkServices(ctx, services);

@@ -195,16 +195,19 @@ export function interpolateTree(
 ): RawMap {
   const walk = (value: RawValue, path: PathSegmentList): RawValue => {
     if (typeof value === 'string') {
-      if (!value.includes('$')) return value;
+      // compose-go casts every string at a typed path, substituted or not (`cpus: many` fails)
+      if (!value.includes('$') && castFor(path) === undefined) return value;
       const at: ComposeLocation = {
         file: source.file,
         path: formatPath(path),
         position: source.positions?.at(path),
       };
-      const substituted = substitute(value, env, {
-        at,
-        onUnset: (variable) => onWarning({ variable, path: [...path] }),
-      });
+      const substituted = value.includes('$')
+        ? substitute(value, env, {
+            at,
+            onUnset: (variable) => onWarning({ variable, path: [...path] }),
+          })
+        : value;
       return castInterpolated(substituted, path, at);
     }
     if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i]));

@@ -148,13 +148,19 @@ describe('out-of-range numbers', () => {
     );
   });
 
-  it('rejects cpus that are not a number, or overflow', () => {
+  it('rejects cpus that are not a number, or overflow, with compose-go cast wording', () => {
     expect(bad(web('    cpus: many\n'))).toBe(
-      "<dir>/c.yaml:4:11 services.web.cpus: 'many' is not a valid number",
+      '<dir>/c.yaml:4:11 services.web.cpus: failed to cast to expected type: "many" is not a number',
     );
     expect(bad(web('    cpus: 1e400\n'))).toBe(
-      "<dir>/c.yaml:4:11 services.web.cpus: '1e400' is not a valid number",
+      '<dir>/c.yaml:4:11 services.web.cpus: failed to cast to expected type: "1e400" is not a number',
     );
+  });
+
+  it('casts a literal numeric string at a typed path like compose-go', () => {
+    const { project } = load(web('    cpus: "0.5"\n    scale: "1"\n'));
+    expect(project.services.web?.cpus).toBe(0.5);
+    expect(project.services.web?.scale).toBe(1);
   });
 
   it('rejects deploy.resources cpus that are not a number', () => {
@@ -193,6 +199,20 @@ describe('schema messages name every allowed type', () => {
         '<dir>/c.yaml:4:25 services.web.healthcheck.test: must be a string or array',
         '<dir>/c.yaml:6:13 services.web.ports.0: must be a number, string or mapping',
       ].join('\n'),
+    );
+  });
+});
+
+describe('ulimits', () => {
+  it('rejects a single ulimit that is not an integer', () => {
+    expect(bad(web('    ulimits: {nofile: lots}\n'))).toBe(
+      '<dir>/c.yaml:4:23 services.web.ulimits.nofile: failed to cast to expected type: "lots" is not an integer',
+    );
+  });
+
+  it('rejects a soft limit that is not an integer', () => {
+    expect(bad(web('    ulimits: {nofile: {soft: a, hard: 1}}\n'))).toBe(
+      '<dir>/c.yaml:4:30 services.web.ulimits.nofile.soft: failed to cast to expected type: "a" is not an integer',
     );
   });
 });

@@ -6,7 +6,10 @@
  * with DNS between containers, published ports, image tag/list/inspect/rm and pull from a loopback
  * registry. Everything created is removed afterwards.
  */
-import { rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import * as net from 'node:net';
 
 import type Docker from 'dockerode';
@@ -27,7 +30,7 @@ import {
   type EngineHome,
 } from './harness';
 
-const ok = requireHost({ root: true, packages: ['tini', 'docker-registry'] });
+const ok = requireHost({ root: true, packages: ['tini', 'docker-registry', 'docker-compose'] });
 const d = ok ? describe : describe.skip;
 
 jest.setTimeout(120_000);
@@ -205,5 +208,61 @@ d('engine container extras, images and networks', () => {
     expect(out).toBe('busybox-fixture\n');
     await dockerCli(home, 'rmi', ref);
     await expect(docker.getImage(ref).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('brings a three-service docker-compose v1 stack with a network and a volume up and down', async () => {
+    const project = join(home.dir, 'compose');
+    mkdirSync(project);
+    writeFileSync(
+      join(project, 'docker-compose.yml'),
+      [
+        'version: "3.8"',
+        'services:',
+        '  web:',
+        '    image: busybox:1.36',
+        '    command: sh -c "echo web up; trap \'exit 0\' TERM; while true; do sleep 0.2; done"',
+        '    networks: [tscnet]',
+        '    volumes: [tscdata:/data]',
+        '  worker:',
+        '    image: busybox:1.36',
+        '    command: sh -c "nslookup web >/dev/null && echo resolved-web; trap \'exit 0\' TERM; while true; do sleep 0.2; done"',
+        '    networks: [tscnet]',
+        '    depends_on: [web]',
+        '  once:',
+        '    image: busybox:1.36',
+        '    command: echo done',
+        '    networks: [tscnet]',
+        'networks:',
+        '  tscnet: {}',
+        'volumes:',
+        '  tscdata: {}',
+        '',
+      ].join('\n'),
+    );
+    const compose = (...args: string[]): Promise<{ stdout: string; stderr: string }> =>
+      promisify(execFile)('docker-compose', ['-p', 'tscv1', ...args], {
+        cwd: project,
+        env: { ...process.env, DOCKER_HOST: `unix://${home.socket}` },
+      });
+    await compose('up', '-d');
+    const logs = await until(async () => {
+      const { stdout } = await compose('logs', '--no-color');
+      return stdout.includes('resolved-web') && stdout.includes('web up') && stdout.includes('done')
+        ? stdout
+        : undefined;
+    });
+    expect(logs).toContain('once_1');
+    const { stdout: ps } = await compose('ps');
+    expect(ps).toMatch(/tscv1_web_1 .* Up/);
+    expect(ps).toMatch(/tscv1_once_1 .* Exit 0/);
+    expect((await docker.getVolume('tscv1_tscdata').inspect()).Name).toBe('tscv1_tscdata');
+    await compose('down', '-v');
+    expect(await docker.listContainers({ all: true })).toEqual([]);
+    await expect(docker.getNetwork('tscv1_tscnet').inspect()).rejects.toMatchObject({
+      statusCode: 404,
+    });
+    await expect(docker.getVolume('tscv1_tscdata').inspect()).rejects.toMatchObject({
+      statusCode: 404,
+    });
   });
 });

@@ -62,6 +62,8 @@ export interface LoadOptions extends SourceOptions {
    * image). Default true.
    */
   readonly consistency?: boolean | undefined;
+  /** False for `config --no-normalize`: no default network, resource names or defaults. */
+  readonly normalize?: boolean | undefined;
   /** Home directory for `~` in paths; defaults to os.homedir(). */
   readonly homeDir?: string | undefined;
   /** Loaders for non-local `extends.file` / `include` references, tried in order. */
@@ -152,6 +154,7 @@ export function loadProject(o: LoadOptions): LoadedProject {
       readEnvFile: (p) => (isReadable(read, p) ? read(p) : undefined),
       homeDir,
       activeProfiles: profiles,
+      skipNormalization: o.normalize === false,
     }),
   );
 
@@ -235,22 +238,32 @@ function applyIncludes(
   list.forEach((entry, index) => {
     const at: TreePath = ['include', index];
     const spec = isRawMap(entry) ? entry : { path: entry };
-    const paths = (Array.isArray(spec.path) ? spec.path : [spec.path]).map((p) =>
-      ctx.resolveFile(String(p), baseDir),
-    );
+    // `include` is applied before the merged model is validated: check its own shape here.
+    const strings = (key: string): string[] => {
+      const v = spec[key];
+      const list = v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
+      return list.map((x, i) => {
+        if (typeof x === 'string') return x;
+        const bad: TreePath = Array.isArray(v)
+          ? [...at, key, i]
+          : isRawMap(entry)
+            ? [...at, key]
+            : at;
+        throw ComposeError.at(
+          'TSC_COMPOSE_INVALID',
+          { file: parsed.file, path: formatPath(bad), position: parsed.positions.at(bad) },
+          `must be a string`,
+        );
+      });
+    };
+    const paths = strings('path').map((p) => ctx.resolveFile(p, baseDir));
     const first = paths[0];
     if (first === undefined) return;
     const projectDir =
       typeof spec.project_directory === 'string'
         ? resolve(baseDir, spec.project_directory)
         : dirname(first);
-    const envFiles = (
-      Array.isArray(spec.env_file)
-        ? spec.env_file
-        : typeof spec.env_file === 'string'
-          ? [spec.env_file]
-          : []
-    ).map((f) => resolve(baseDir, String(f)));
+    const envFiles = strings('env_file').map((f) => resolve(baseDir, f));
     if (envFiles.length === 0 && isReadable(ctx.read, resolve(projectDir, '.env'))) {
       envFiles.push(resolve(projectDir, '.env'));
     }
@@ -323,7 +336,8 @@ function addIncluded(
   for (const kind of INCLUDED_KINDS) {
     const theirs = included[kind];
     if (!isRawMap(theirs)) continue;
-    const ours: RawMap = isRawMap(out[kind]) ? { ...(out[kind] as RawMap) } : {};
+    const current = out[kind];
+    const ours: RawMap = isRawMap(current) ? { ...current } : {};
     for (const [key, value] of Object.entries(theirs)) {
       const existing = ours[key];
       if (existing !== undefined && JSON.stringify(existing) !== JSON.stringify(value)) {

@@ -28,6 +28,11 @@ export interface NormalizeOptions {
   readonly activeProfiles?: readonly string[];
   /** Keep `env_file` entries in the model after merging them (compose default: true). */
   readonly keepEnvFiles?: boolean;
+  /**
+   * `config --no-normalize` (compose-go SkipNormalization): no default network, no
+   * `<project>_<key>` resource names, no build defaults, no implicit depends_on.
+   */
+  readonly skipNormalization?: boolean;
 }
 
 const SERVICE_PREFIX = 'service:';
@@ -274,15 +279,16 @@ export function normalizeProject(tree: RawMap, o: NormalizeOptions): Project {
     }
   }
   t.services = services;
-  normalizeNetworks(t);
+  const normalize = o.skipNormalization !== true;
+  if (normalize) normalizeNetworks(t);
   for (const [name, s] of Object.entries(services)) {
     if (!isRawMap(s)) continue;
     if (s.pull_policy === 'if_not_present') s.pull_policy = 'missing';
-    normalizeBuild(s, o);
+    if (normalize) normalizeBuild(s, o);
     mergeEnvFiles(name, s, o, issues);
     mergeLabelFiles(s, o, name, issues);
     if (isRawMap(s.environment)) s.environment = resolveFromEnv(s.environment, o.env, true);
-    implicitDependencies(s);
+    if (normalize) implicitDependencies(s);
     normalizeVolumes(s, o);
     if (Array.isArray(s.pre_start) && typeof s.image === 'string' && s.image !== '') {
       for (const h of s.pre_start) if (isRawMap(h) && h.image === undefined) h.image = s.image;
@@ -292,7 +298,7 @@ export function normalizeProject(tree: RawMap, o: NormalizeOptions): Project {
     }
   }
   if (issues.length > 0) throw new ComposeError('TSC_COMPOSE_ENV_FILE', issues);
-  setNames(t, o.projectName);
+  if (normalize) setNames(t, o.projectName);
   resolveResourcePaths(t, o);
   const ordered: RawMap = { name: t.name, services: t.services };
   for (const [k, v] of Object.entries(t)) if (!(k in ordered)) ordered[k] = v;

@@ -28,7 +28,7 @@ const caseDir = (prefix: string, ...sub: string[]): string => {
   return join(CASES, names[prefix] ?? prefix, ...sub);
 };
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;  
 
 /** Runs `config --format json` in `dir` with exactly `env` as the process environment. */
 function config(
@@ -108,16 +108,28 @@ describe('cases: config-checkable reported problems', () => {
     expect(json.services.pinned.environment).toEqual({ DB_HOST: 'db-from-environment' });
   });
 
-  it('008: ${VAR:?msg} and ${VAR?msg} fail with compose\'s message', () => {
+  it("008: ${VAR:?msg} and ${VAR?msg} fail with compose's message", () => {
     const g = { projectName: 'tsc-case-008' };
     const none = configError(caseDir('008'), g, {});
     expect(none.message).toMatch(
       /required variable (DB_PASSWORD is missing a value: database password must be set|DB_USER is missing a value|OPT_TOKEN is missing a value: token must be defined, even if empty)/,
     );
-    const emptyUser = configError(caseDir('008'), g, { DB_PASSWORD: 'pw', DB_USER: '', OPT_TOKEN: 't' });
+    const emptyUser = configError(caseDir('008'), g, {
+      DB_PASSWORD: 'pw',
+      DB_USER: '',
+      OPT_TOKEN: 't',
+    });
     expect(emptyUser.message).toContain('required variable DB_USER is missing a value');
-    const { json } = config(caseDir('008'), g, { DB_PASSWORD: 'pw', DB_USER: 'admin', OPT_TOKEN: '' });
-    expect(json.services.db.environment).toMatchObject({ OPT_TOKEN: '', DB_PASSWORD: 'pw', DB_USER: 'admin' });
+    const { json } = config(caseDir('008'), g, {
+      DB_PASSWORD: 'pw',
+      DB_USER: 'admin',
+      OPT_TOKEN: '',
+    });
+    expect(json.services.db.environment).toMatchObject({
+      OPT_TOKEN: '',
+      DB_PASSWORD: 'pw',
+      DB_USER: 'admin',
+    });
   });
 
   it('010: ports append, environment merges by key, volumes replace by target', () => {
@@ -131,7 +143,12 @@ describe('cases: config-checkable reported problems', () => {
       { mode: 'ingress', target: 1323, published: '1323', protocol: 'tcp' },
       { mode: 'ingress', target: 1323, published: '1324', protocol: 'tcp' },
     ]);
-    expect(s.environment).toEqual({ NAME: 'DEV', VALUE: '', KEEP: 'base-only', ADDED: 'from-override' });
+    expect(s.environment).toEqual({
+      NAME: 'DEV',
+      VALUE: '',
+      KEEP: 'base-only',
+      ADDED: 'from-override',
+    });
     expect(s.volumes).toHaveLength(2);
     const byTarget = Object.fromEntries((s.volumes as Json[]).map((v) => [v.target, v]));
     expect(byTarget['/data']).toEqual({
@@ -170,7 +187,11 @@ describe('cases: config-checkable reported problems', () => {
     const auto = config(dir).json;
     expectName(auto);
     expect(auto.services.test.environment).toEqual({ FROM_OVERRIDE: '1' });
-    expect(auto.services.test.volumes[0]).toMatchObject({ type: 'bind', source: '/tmp', target: '/from-dotenv' });
+    expect(auto.services.test.volumes[0]).toMatchObject({
+      type: 'bind',
+      source: '/tmp',
+      target: '/from-dotenv',
+    });
     for (const run of [
       config(dir, { file: ['compose.yaml'] }).json,
       config(dir, {}, { COMPOSE_FILE: 'compose.yaml' }).json,
@@ -188,21 +209,39 @@ describe('cases: config-checkable reported problems', () => {
     expect(json.services.web.ports).toEqual([
       { mode: 'ingress', target: 80, published: '18000-18010', protocol: 'tcp' },
     ]);
-    expect(json.services.multi.ports).toEqual([9000, 9001, 9002].map((t) => ({
-      mode: 'ingress',
-      target: t,
-      published: String(t + 10000),
-      protocol: 'tcp',
-    })));
+    expect(json.services.multi.ports).toEqual(
+      [9000, 9001, 9002].map((t) => ({
+        mode: 'ingress',
+        target: t,
+        published: String(t + 10000),
+        protocol: 'tcp',
+      })),
+    );
   });
 
   it('020: volume option lists (ro,z / Z / rw,rprivate / nocopy) are each recognised', () => {
     const dir = caseDir('020');
     const { json } = config(dir, { projectName: 'tsc-case-020' });
     expect(json.services.app.volumes).toEqual([
-      { type: 'bind', source: join(dir, 'conf'), target: '/conf', read_only: true, bind: { selinux: 'z', create_host_path: true } },
-      { type: 'bind', source: join(dir, 'scratch'), target: '/scratch', bind: { selinux: 'Z', create_host_path: true } },
-      { type: 'bind', source: join(dir, 'mirror'), target: '/mirror', bind: { propagation: 'rprivate', create_host_path: true } },
+      {
+        type: 'bind',
+        source: join(dir, 'conf'),
+        target: '/conf',
+        read_only: true,
+        bind: { selinux: 'z', create_host_path: true },
+      },
+      {
+        type: 'bind',
+        source: join(dir, 'scratch'),
+        target: '/scratch',
+        bind: { selinux: 'Z', create_host_path: true },
+      },
+      {
+        type: 'bind',
+        source: join(dir, 'mirror'),
+        target: '/mirror',
+        bind: { propagation: 'rprivate', create_host_path: true },
+      },
       { type: 'volume', source: 'dbdata', target: '/var/lib/db', volume: { nocopy: true } },
     ]);
   });

@@ -58,6 +58,13 @@ export function allowedAliasRatio(decoded: number): number {
 const MERGE_KEY = '<<';
 
 /**
+ * Deepest nesting accepted (go-yaml allows 10000; the JS stack of the yaml package and of the
+ * later phases does not): deeper documents fail with {@link DEPTH_MESSAGE} at the deep node.
+ */
+export const MAX_DEPTH = 500;
+const DEPTH_MESSAGE = `exceeded max depth of ${MAX_DEPTH}`;
+
+/**
  * Parses one compose file (YAML 1.2 with go-yaml v3 scalar rules, as compose-go reads it):
  * `2122:22`, `yes`, `on` are strings; `0o17`, `017` (octal), `0x1F`, `1_000` are integers;
  * `true/True/TRUE` booleans; `~`/`null`/empty null. Anchors and aliases are expanded into
@@ -67,7 +74,8 @@ const MERGE_KEY = '<<';
  *   keys (`mapping key "command" already defined at line 5`), non-string keys
  *   (`non-string key in services: 123`), a top level that is not a mapping, merge keys whose value
  *   is not a map (`map merge requires map or sequence of maps as the value`), alias cycles and
- *   alias bombs (`excessive aliasing`), and the key `__proto__` (`key "__proto__" is not
+ *   alias bombs (`excessive aliasing`), nesting deeper than {@link MAX_DEPTH} (`exceeded max depth
+ *   of 500`), and the key `__proto__` (`key "__proto__" is not
  *   supported`: JavaScript objects cannot carry it as a plain key).
  */
 export function parseComposeYaml(text: string, file: string): ParsedFile {
@@ -90,12 +98,11 @@ export function parseComposeYaml(text: string, file: string): ParsedFile {
     const err = doc.errors[0];
     if (err) {
       const pos = lineCounter.linePos(err.pos[0]);
-      throw parseError(
-        file,
-        { line: pos.line, col: pos.col },
-        [],
-        `yaml: ${firstLine(err.message)}`,
-      );
+      // the yaml package composes recursively: a very deep document overflows the JS stack there
+      const detail = err.message.startsWith('Maximum call stack size exceeded')
+        ? DEPTH_MESSAGE
+        : firstLine(err.message);
+      throw parseError(file, { line: pos.line, col: pos.col }, [], `yaml: ${detail}`);
     }
     const converter = new Converter(
       doc,
@@ -211,6 +218,9 @@ class Converter {
   /** Converts a node; `viaAlias` is true inside an expanded alias (positions are not recorded). */
   private node(node: YamlNode | null | undefined, path: TreePath, viaAlias: boolean): RawValue {
     if (node === null || node === undefined) return null;
+    if (path.length > MAX_DEPTH) {
+      throw parseError(this.file, this.pos(node), path.slice(0, 3), `yaml: ${DEPTH_MESSAGE}`);
+    }
     if (isAlias(node)) return this.alias(node, path);
     this.record(path, node, viaAlias);
     if (this.active.has(node)) {

@@ -216,3 +216,25 @@ describe('ulimits', () => {
     );
   });
 });
+
+describe('deep nesting', () => {
+  it('reports a 1,000-deep flow list as a depth error, not a JS stack overflow', () => {
+    const err = bad(web(`    command: ${'['.repeat(1000)}${']'.repeat(1000)}\n`));
+    expect(err).toMatch(/^<dir>\/c\.yaml:4:\d+: yaml: exceeded max depth of 500$/);
+  });
+
+  it('reports nesting just past the limit at the deep node', () => {
+    const n = 501; // x-deep is level 1, so the innermost list is level 502
+    expect(bad(`x-deep: ${'['.repeat(n)}${']'.repeat(n)}\nservices:\n  web:\n    image: a\n`)).toBe(
+      `<dir>/c.yaml:1:${8 + n} x-deep.0.0: yaml: exceeded max depth of 500`,
+    );
+  });
+
+  it('loads nesting up to the limit through every phase', () => {
+    const n = 499;
+    const { project } = load(
+      `x-deep: ${'['.repeat(n)}1${']'.repeat(n)}\nservices:\n  web:\n    image: a\n`,
+    );
+    expect(Object.keys(project.services)).toEqual(['web']);
+  });
+});

@@ -19,6 +19,7 @@ import {
   isFinal,
   renderJsonEvent,
   renderPlainEvent,
+  type Op,
   type PlanNode,
   type ProgressEvent,
 } from '../../compose/orchestrator/index.js';
@@ -79,55 +80,77 @@ export function taskTitle(e: ProgressEvent): string {
 
 type Task = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
 
-/** Per-node state: the task wrapper once listr runs it, its last event, and its settle hook. */
-interface NodeSlot {
-  task?: Task;
+/**
+ * The `Kind resource` lines a node's events go to (as the executor reports them: a wait-service
+ * node on each container it waits for).
+ */
+export function nodeLines(op: Op): string[] {
+  switch (op.kind) {
+    case 'pull-image':
+    case 'remove-image':
+      return [`Image ${op.ref}`];
+    case 'create-network':
+    case 'remove-network':
+      return [`Network ${op.name}`];
+    case 'create-volume':
+    case 'remove-volume':
+      return [`Volume ${op.name}`];
+    case 'wait-service':
+      return op.containers.length > 0
+        ? op.containers.map((c) => `Container ${c}`)
+        : [`Service ${op.service}`];
+    default:
+      return [`Container ${op.container.name}`];
+  }
+}
+
+/** One drawn line: the resource, how many node events it still expects, its task once running. */
+interface Line {
+  pending: number;
   last?: ProgressEvent;
-  settle?: (e: ProgressEvent) => void;
+  failed: boolean;
+  task?: Task;
+  settle?: () => void;
 }
 
 /**
- * `tty`: a live listr2 task list on stderr, one line per plan node. A task has no title (so listr2
- * draws nothing) until its node's first event; then `Container demo-web-1  Starting`, and at the
- * end its final status and duration. Nodes skipped before they started are never drawn.
+ * `tty`: a live listr2 task list on stderr with one line per resource, like docker compose's
+ * (`✔ Container demo-web-1  Started  0.3s`): a line appears with its first event, follows its
+ * statuses (Creating, Created, Starting, Healthy, ...) and ends when every node acting on the
+ * resource has ended. Lines whose nodes were all skipped before starting are never drawn.
  */
 export function ttyDisplay(
   nodes: readonly PlanNode[],
   stderr: NodeJS.WriteStream,
 ): ProgressDisplay {
-  const slots = new Map<number, NodeSlot>();
-  for (const n of nodes) slots.set(n.id, {});
+  const lines = new Map<string, Line>();
+  for (const n of nodes) {
+    for (const key of nodeLines(n.op)) {
+      const l = lines.get(key) ?? { pending: 0, failed: false };
+      l.pending++;
+      lines.set(key, l);
+    }
+  }
   const logger = new ListrLogger({
     useIcons: true,
     toStderr: [],
     processOutput: new ProcessOutput(stderr, stderr, { dump: [], leaveEmptyLine: false }),
   });
-  const settleTask = (
-    task: Task,
-    e: ProgressEvent,
-    resolve: () => void,
-    reject: (x: unknown) => void,
-  ): void => {
-    if (e.status === 'Skipped') {
-      resolve();
-      return;
-    }
-    task.title = taskTitle(e);
-    if (e.status === 'Error') reject(new UsageError(`${e.kind} ${e.resource}  Error`));
-    else resolve();
-  };
   const list = new Listr<unknown>(
-    nodes.map((n) => ({
+    [...lines.values()].map((line) => ({
       task: (_ctx: unknown, task: Task): Promise<void> =>
         new Promise<void>((resolve, reject) => {
-          const slot = slots.get(n.id) ?? {};
-          slot.task = task;
-          if (slot.last && isFinal(slot.last.status)) {
-            settleTask(task, slot.last, resolve, reject);
-            return;
-          }
-          if (slot.last) task.title = taskTitle(slot.last);
-          slot.settle = (e): void => settleTask(task, e, resolve, reject);
+          line.task = task;
+          line.settle = (): void => {
+            if (line.last !== undefined && line.last.status !== 'Skipped') {
+              task.title = taskTitle(line.last);
+            }
+            if (line.failed) reject(new UsageError('failed'));
+            else resolve();
+          };
+          if (line.last !== undefined && line.last.status !== 'Skipped')
+            task.title = taskTitle(line.last);
+          if (line.pending <= 0) line.settle();
         }),
     })),
     {
@@ -141,18 +164,18 @@ export function ttyDisplay(
   const run = list.run().catch(() => undefined);
   return {
     onEvent: (e) => {
-      const slot = slots.get(e.node);
-      if (!slot) return;
-      slot.last = e;
-      if (!slot.task) return;
-      if (isFinal(e.status)) slot.settle?.(e);
-      else slot.task.title = taskTitle(e);
+      const line = lines.get(`${e.kind} ${e.resource}`);
+      if (!line) return;
+      if (e.status !== 'Skipped' || line.last === undefined) line.last = e;
+      if (e.status === 'Error') line.failed = true;
+      if (isFinal(e.status)) line.pending--;
+      if (line.pending <= 0) line.settle?.();
+      else if (line.task && e.status !== 'Skipped') line.task.title = taskTitle(e);
     },
     close: async () => {
-      // nodes that never produced an event (nothing to do) end untitled
-      for (const slot of slots.values()) {
-        if (slot.last === undefined)
-          slot.settle?.({ node: 0, kind: 'Container', resource: '', status: 'Skipped', ms: 0 });
+      for (const line of lines.values()) {
+        line.pending = 0;
+        line.settle?.();
       }
       await run;
     },

@@ -13,7 +13,7 @@ import {
   type RawValue,
   type TreePath,
 } from '../raw.js';
-import { MISSING } from './core.js';
+import { closedShapes, MISSING } from './core.js';
 import { composeFileSchema } from './spec.js';
 
 export { composeFileSchema } from './spec.js';
@@ -27,6 +27,8 @@ export interface SchemaIssue {
    * (`services.tmpfs.volumes.0 additional properties 'foo' not allowed`).
    */
   readonly detail: string;
+  /** For an unknown key: the closest known key (`did you mean "environment"?`), else absent. */
+  readonly hint?: string;
 }
 
 /** compose-go's dotted rendering of a path (`services.web.ports.0`). */
@@ -54,6 +56,48 @@ function toSegments(path: readonly PropertyKey[]): PathSegment[] {
   return path.map((p) => (typeof p === 'number' ? p : String(p)));
 }
 
+/** Levenshtein distance between two short strings. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      cur.push(Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost));
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
+
+/**
+ * `did you mean "environment"?` for the first unknown key that is close (edit distance at most a
+ * third of its length, at least 1) to a key of the schema objects that hold the mapping's other,
+ * known keys (all closed objects when there are none).
+ */
+function closestKeyHint(
+  value: RawValue | undefined,
+  unknown: readonly string[],
+): string | undefined {
+  const bad = new Set(unknown);
+  const known = isRawMap(value) ? Object.keys(value).filter((k) => !bad.has(k)) : [];
+  const fitting = closedShapes.filter((keys) => known.every((k) => keys.includes(k)));
+  const vocabulary = new Set((fitting.length > 0 ? fitting : closedShapes).flat());
+  for (const key of unknown) {
+    let best: string | undefined;
+    let bestDistance = Math.max(1, Math.floor(key.length / 3)) + 1;
+    for (const candidate of vocabulary) {
+      const d = editDistance(key, candidate);
+      if (d < bestDistance) {
+        best = candidate;
+        bestDistance = d;
+      }
+    }
+    if (best !== undefined) return `did you mean "${best}"?`;
+  }
+  return undefined;
+}
+
 function describe(tree: RawMap, issue: z.core.$ZodIssue, path: PathSegment[]): SchemaIssue {
   const missing = (): SchemaIssue => {
     const key = path[path.length - 1];
@@ -70,7 +114,9 @@ function describe(tree: RawMap, issue: z.core.$ZodIssue, path: PathSegment[]): S
   }
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => `'${k}'`).join(', ');
-    return issueAt(path, `additional properties ${keys} not allowed`);
+    const plain = issueAt(path, `additional properties ${keys} not allowed`);
+    const hint = closestKeyHint(valueAt(tree, path), issue.keys);
+    return hint === undefined ? plain : { ...plain, hint };
   }
   return issueAt(path, issue.message.toLowerCase());
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 
 import { ComposeError } from '../../../base/errors.js';
 import { loadProject, type LoadedProject } from '../../../compose/index.js';
+import { validateSchema } from '../../../compose/schema/index.js';
 
 let dir = '';
 
@@ -236,5 +237,38 @@ describe('deep nesting', () => {
       `x-deep: ${'['.repeat(n)}1${']'.repeat(n)}\nservices:\n  web:\n    image: a\n`,
     );
     expect(Object.keys(project.services)).toEqual(['web']);
+  });
+});
+
+describe('unknown keys carry a did-you-mean hint', () => {
+  it('offers the closest service key', () => {
+    const issues = validateSchema({ services: { web: { image: 'a', enviroment: {} } } });
+    expect(issues).toEqual([
+      {
+        path: ['services', 'web'],
+        detail: "services.web additional properties 'enviroment' not allowed",
+        hint: 'did you mean "environment"?',
+      },
+    ]);
+  });
+
+  it('uses the keys of the object the siblings belong to (healthcheck)', () => {
+    const issues = validateSchema({
+      services: { web: { image: 'a', healthcheck: { test: 'x', intervall: '1s' } } },
+    });
+    expect(issues.map((i) => i.hint)).toEqual(['did you mean "interval"?']);
+  });
+
+  it('offers nothing when no key is close', () => {
+    const issues = validateSchema({ services: { web: { image: 'a', zzzzzz: 1 } } });
+    expect(issues.map((i) => [i.detail, i.hint])).toEqual([
+      ["services.web additional properties 'zzzzzz' not allowed", undefined],
+    ]);
+  });
+
+  it('keeps the rendered message as compose-go words it', () => {
+    expect(bad(web('    enviroment:\n      A: b\n'))).toMatch(
+      /^<dir>\/c\.yaml:[34]:5 services\.web: additional properties 'enviroment' not allowed$/,
+    );
   });
 });

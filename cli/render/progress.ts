@@ -99,7 +99,10 @@ export function nodeLines(op: Op): string[] {
       return op.containers.length > 0
         ? op.containers.map((c) => `Container ${c}`)
         : [`Service ${op.service}`];
-    default:
+    case 'create-container':
+    case 'start-container':
+    case 'stop-container':
+    case 'remove-container':
       return [`Container ${op.container.name}`];
   }
 }

@@ -129,6 +129,58 @@ export function parseComposeYaml(text: string, file: string): ParsedFile {
   return { file, tree: tree ?? {}, positions: { at, keyAt }, resets, overrides };
 }
 
+/**
+ * The first byte of `bytes` that breaks UTF-8 (RFC 3629: no overlong forms, no surrogates, at
+ * most U+10FFFF), with go-yaml's reader wording for it; undefined when the bytes are valid.
+ */
+function firstInvalidUtf8(bytes: Uint8Array): { offset: number; problem: string } | undefined {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i] ?? 0;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const width =
+      b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (width === 0) return { offset: i, problem: 'invalid leading UTF-8 octet' };
+    if (i + width > bytes.length) return { offset: i, problem: 'incomplete UTF-8 octet sequence' };
+    const b1 = bytes[i + 1] ?? 0;
+    // the second byte's range narrows for E0 (overlong), ED (surrogates), F0 (overlong), F4 (max)
+    const lo = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80;
+    const hi = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf;
+    if (b1 < lo || b1 > hi) return { offset: i, problem: 'invalid trailing UTF-8 octet' };
+    for (let k = 2; k < width; k++) {
+      const c = bytes[i + k] ?? 0;
+      if (c < 0x80 || c > 0xbf) return { offset: i, problem: 'invalid trailing UTF-8 octet' };
+    }
+    i += width;
+  }
+  return undefined;
+}
+
+/**
+ * Decodes a compose file's bytes as UTF-8 (a leading BOM is kept for the YAML parser to drop),
+ * refusing invalid byte sequences like go-yaml instead of replacing them with U+FFFD.
+ * @throws ComposeError `TSC_COMPOSE_PARSE` at the line and column of the first bad byte
+ *   (`yaml: invalid leading UTF-8 octet`, `invalid trailing UTF-8 octet`, `incomplete UTF-8 octet
+ *   sequence`)
+ */
+export function decodeComposeBytes(bytes: Uint8Array, file: string): string {
+  const bad = firstInvalidUtf8(bytes);
+  if (bad === undefined)
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
+  const before = Buffer.from(bytes.buffer, bytes.byteOffset, bad.offset).toString('utf8');
+  const lineStart = before.lastIndexOf('\n') + 1;
+  const line = before.split('\n').length;
+  const col = [...before.slice(lineStart)].length + 1;
+  return failUtf8(file, line, col, bad.problem);
+}
+
+function failUtf8(file: string, line: number, col: number, problem: string): never {
+  throw parseError(file, { line, col }, [], `yaml: ${problem}`);
+}
+
 function firstLine(s: string): string {
   const i = s.indexOf('\n');
   return (i < 0 ? s : s.slice(0, i)).replace(/ at line \d+, column \d+:?$/, '');

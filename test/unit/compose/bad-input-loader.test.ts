@@ -9,6 +9,7 @@ import { join } from 'node:path';
 
 import { ComposeError } from '../../../base/errors.js';
 import { loadProject, type LoadedProject } from '../../../compose/index.js';
+import { decodeComposeBytes } from '../../../compose/parse.js';
 import { validateSchema } from '../../../compose/schema/index.js';
 
 let dir = '';
@@ -269,6 +270,42 @@ describe('unknown keys carry a did-you-mean hint', () => {
   it('keeps the rendered message as compose-go words it', () => {
     expect(bad(web('    enviroment:\n      A: b\n'))).toMatch(
       /^<dir>\/c\.yaml:[34]:5 services\.web: additional properties 'enviroment' not allowed$/,
+    );
+  });
+});
+
+describe('invalid UTF-8 (decodeComposeBytes, for the file readers)', () => {
+  const decode = (bytes: number[] | Buffer): string => {
+    try {
+      return decodeComposeBytes(Buffer.from(bytes), 'c.yaml');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ComposeError);
+      return `error: ${(e as ComposeError).message}`;
+    }
+  };
+
+  it('decodes valid UTF-8 (BOM kept for the YAML parser)', () => {
+    expect(decode(Buffer.from('\ufeffimage: "café 🐳"\n'))).toBe('\ufeffimage: "café 🐳"\n');
+  });
+
+  it('rejects a stray continuation byte at its line and column', () => {
+    const text = Buffer.concat([
+      Buffer.from('services:\n  web:\n    image: é'),
+      Buffer.from([0x80]),
+    ]);
+    expect(decode(text)).toBe('error: c.yaml:3:13: yaml: invalid leading UTF-8 octet');
+  });
+
+  it('rejects a truncated sequence, an overlong form and a surrogate', () => {
+    expect(decode([0x61, 0xe2, 0x82])).toBe(
+      'error: c.yaml:1:2: yaml: incomplete UTF-8 octet sequence',
+    );
+    expect(decode([0xc0, 0xaf])).toBe('error: c.yaml:1:1: yaml: invalid leading UTF-8 octet');
+    expect(decode([0xed, 0xa0, 0x80])).toBe(
+      'error: c.yaml:1:1: yaml: invalid trailing UTF-8 octet',
+    );
+    expect(decode([0x41, 0xe2, 0x28, 0xa1])).toBe(
+      'error: c.yaml:1:2: yaml: invalid trailing UTF-8 octet',
     );
   });
 });

@@ -415,20 +415,25 @@ function envFiles(v: RawValue): RawValue {
   });
 }
 
-function extraHosts(v: RawValue): RawValue {
+/**
+ * extra_hosts list (`host:ip`, `host=ip`, several ips comma-separated) or map -> sorted
+ * `host=ip` list; an entry without a separator is compose-go's `invalid additional host, missing
+ * IP: <entry>`.
+ */
+function extraHosts(ctx: Ctx, v: RawValue, path: TreePath): RawValue {
   const pairs: string[] = [];
   const add = (host: string, ips: string): void => {
     for (const ip of ips.split(',')) pairs.push(`${host}=${ip.trim()}`);
   };
   if (Array.isArray(v)) {
-    for (const item of v) {
+    v.forEach((item, i) => {
       const s = scalarString(item);
       const eq = s.indexOf('=');
       // `host:ip` (the ip may be IPv6 and contain colons) or `host=ip`
       const sep = eq >= 0 ? eq : s.indexOf(':');
-      if (sep < 0) pairs.push(s);
+      if (sep < 0) fail(ctx, [...path, i], `invalid additional host, missing IP: ${s}`);
       else add(s.slice(0, sep), s.slice(sep + 1).replace(/^\[(.*)\]$/, '$1'));
-    }
+    });
   } else if (isRawMap(v)) {
     for (const [host, ip] of Object.entries(v)) {
       if (Array.isArray(ip)) for (const x of ip) add(host, scalarString(x));
@@ -449,12 +454,20 @@ function ulimits(v: RawValue): RawValue {
   return out;
 }
 
-function devices(v: RawValue): RawValue {
+/**
+ * `source[:target[:permissions]]` -> long form (compose-go transformDeviceMapping); more than three
+ * parts is `confusing device mapping, please use long syntax`; an empty target is the source.
+ */
+function devices(ctx: Ctx, v: RawValue, path: TreePath): RawValue {
   if (!Array.isArray(v)) return v;
-  return v.map((d) => {
+  return v.map((d, i) => {
     if (typeof d !== 'string') return d;
     const parts = d.split(':');
     const source = parts[0] ?? '';
+    if (parts.length > 3) {
+      fail(ctx, [...path, i], `confusing device mapping, please use long syntax: ${d}`);
+      return d;
+    }
     if (parts.length === 1) return { source, target: source, permissions: 'rwm' };
     if (parts.length === 2) {
       const p = parts[1] ?? '';
@@ -462,7 +475,8 @@ function devices(v: RawValue): RawValue {
         ? { source, target: source, permissions: p }
         : { source, target: p, permissions: 'rwm' };
     }
-    return { source, target: parts[1] ?? '', permissions: parts.slice(2).join(':') };
+    const target = parts[1] === undefined || parts[1] === '' ? source : parts[1];
+    return { source, target, permissions: parts[2] ?? 'rwm' };
   });
 }
 
@@ -514,7 +528,8 @@ function build(ctx: Ctx, v: RawValue, path: TreePath): RawValue {
   if (!b) return v;
   if (b.args !== undefined) b.args = listOrDict(ctx, b.args, [...path, 'args'], null);
   if (b.labels !== undefined) b.labels = listOrDict(ctx, b.labels, [...path, 'labels'], '');
-  if (b.extra_hosts !== undefined) b.extra_hosts = extraHosts(b.extra_hosts);
+  if (b.extra_hosts !== undefined)
+    b.extra_hosts = extraHosts(ctx, b.extra_hosts, [...path, 'extra_hosts']);
   if (b.shm_size !== undefined) b.shm_size = bytesValue(ctx, b.shm_size, [...path, 'shm_size']);
   if (b.ulimits !== undefined) b.ulimits = ulimits(b.ulimits);
   if (b.secrets !== undefined) b.secrets = fileRefs(b.secrets, 'secrets');
@@ -633,7 +648,7 @@ function service(ctx: Ctx, v: RawValue, path: TreePath): RawValue {
   if (s.depends_on !== undefined)
     s.depends_on = dependsOn(ctx, s.depends_on, [...path, 'depends_on']);
   if (s.deploy !== undefined && s.deploy !== null) s.deploy = deploy(ctx, s.deploy, at('deploy'));
-  if (s.devices !== undefined) s.devices = devices(s.devices);
+  if (s.devices !== undefined) s.devices = devices(ctx, s.devices, at('devices'));
   if (s.env_file !== undefined) s.env_file = envFiles(s.env_file);
   if (s.environment !== undefined)
     s.environment = listOrDict(ctx, s.environment, at('environment'), null);
@@ -642,7 +657,8 @@ function service(ctx: Ctx, v: RawValue, path: TreePath): RawValue {
   if (s.sysctls !== undefined) s.sysctls = listOrDict(ctx, s.sysctls, at('sysctls'), '');
   if (s.storage_opt !== undefined)
     s.storage_opt = listOrDict(ctx, s.storage_opt, at('storage_opt'), '');
-  if (s.extra_hosts !== undefined) s.extra_hosts = extraHosts(s.extra_hosts);
+  if (s.extra_hosts !== undefined)
+    s.extra_hosts = extraHosts(ctx, s.extra_hosts, at('extra_hosts'));
   if (s.healthcheck !== undefined)
     s.healthcheck = healthcheck(ctx, s.healthcheck, at('healthcheck'));
   if (s.networks !== undefined)

@@ -309,3 +309,24 @@ describe('invalid UTF-8 (decodeComposeBytes, for the file readers)', () => {
     );
   });
 });
+
+describe('devices and extra_hosts short syntax', () => {
+  it('rejects a device with more than three parts like compose-go', () => {
+    expect(bad(web('    devices: [":::"]\n'))).toBe(
+      '<dir>/c.yaml:4:15 services.web.devices.0: confusing device mapping, please use long syntax: :::',
+    );
+  });
+
+  it('takes the source as target when the target is empty', () => {
+    const { project } = load(web('    devices: ["/dev/fuse::rw"]\n'));
+    expect(project.services.web?.devices).toEqual([
+      { source: '/dev/fuse', target: '/dev/fuse', permissions: 'rw' },
+    ]);
+  });
+
+  it('rejects an extra host without an IP', () => {
+    expect(bad(web('    extra_hosts: ["nohost", "ok:1.2.3.4"]\n'))).toBe(
+      '<dir>/c.yaml:4:19 services.web.extra_hosts.0: invalid additional host, missing IP: nohost',
+    );
+  });
+});

@@ -139,14 +139,32 @@ export async function runPlan(
   const mode = progressMode(g.progress, process.stderr.isTTY);
   const display = createDisplay(mode, plan.nodes);
   if (mode !== 'tty') for (const e of o.preface ?? []) display.onEvent(e);
-  const res = await executePlan(dockerodeClient(docker), plan.nodes, {
-    onProgress: display.onEvent,
-    onWarning: (m) => process.stderr.write(`WARN[0000] ${m}\n`),
-    waitTimeoutMs: o.waitTimeoutMs,
-    signal: o.signal,
-  });
+  // Ctrl-C: launch nothing more, let running API calls finish; a second Ctrl-C exits at once
+  const abort = new AbortController();
+  o.signal?.addEventListener('abort', () => abort.abort());
+  const onSigint = (): void => {
+    if (abort.signal.aborted) process.exit(130);
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let res;
+  try {
+    res = await executePlan(dockerodeClient(docker), plan.nodes, {
+      onProgress: display.onEvent,
+      onWarning: (m) => process.stderr.write(`WARN[0000] ${m}\n`),
+      waitTimeoutMs: o.waitTimeoutMs,
+      signal: abort.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
   await display.close();
   if (res.error) throw res.error;
+  if (abort.signal.aborted && o.signal?.aborted !== true) {
+    throw new TscError('TSC_ENGINE_STATE', 'interrupted: operations not yet started were skipped', {
+      hint: 'run the command again to finish',
+    });
+  }
 }
 
 /** Parses a non-negative integer flag (`-t 10`, `--tail 5`). */

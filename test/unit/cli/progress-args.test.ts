@@ -12,6 +12,7 @@ import { buildProgram } from '../../../cli/main';
 import { FrameDecoder, LineSplitter, displayName, logPrefix } from '../../../cli/render/logs';
 import {
   jsonDisplay,
+  nodeLines,
   plainDisplay,
   progressMode,
   quietDisplay,
@@ -374,5 +375,32 @@ describe('run', () => {
       [2, [1]],
       [4, [2, 1]],
     ]);
+  });
+});
+
+describe('tty progress lines', () => {
+  it('draws one line per resource; a wait node reports on each container it waits for', () => {
+    const c = { service: 'db', replica: 1, name: 'demo-db-1' };
+    expect(
+      nodeLines({
+        kind: 'create-container',
+        container: c,
+        spec: { name: 'demo-db-1', body: {}, connect: [] },
+      }),
+    ).toEqual(['Container demo-db-1']);
+    expect(nodeLines({ kind: 'start-container', container: c })).toEqual(['Container demo-db-1']);
+    expect(
+      nodeLines({
+        kind: 'wait-service',
+        service: 'db',
+        condition: 'service_healthy',
+        containers: ['demo-db-1', 'demo-db-2'],
+        required: true,
+      }),
+    ).toEqual(['Container demo-db-1', 'Container demo-db-2']);
+    expect(
+      nodeLines({ kind: 'create-network', name: 'demo_default', body: { Name: 'demo_default' } }),
+    ).toEqual(['Network demo_default']);
+    expect(nodeLines({ kind: 'pull-image', ref: 'busybox:1.36' })).toEqual(['Image busybox:1.36']);
   });
 });

@@ -93,8 +93,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
+      // `tscompose` alone prints the help and exits 0, as docker compose does.
       if (
         e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.help' ||
         e.code === 'commander.version' ||
         e.exitCode === 0
       )

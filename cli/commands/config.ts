@@ -96,7 +96,7 @@ export function runConfig(g: GlobalOptions, opts: ConfigOptions): string {
   if (opts.images) {
     return lines(graph.startOrder.map((n) => imageOf(project, n, project.services[n]?.image)));
   }
-  if (opts.hash !== undefined) return renderHashes(project, opts.hash);
+  if (opts.hash !== undefined) return renderHashes(project, opts.hash, graph.startOrder);
   // Without interpolation `$` is still the user's own text: print it as written.
   return renderConfig(project, { format, escapeDollar: opts.interpolate !== false });
 }
@@ -116,8 +116,8 @@ export function imageOf(p: Project, service: string, image: string | undefined):
   return image ?? `${p.name}-${service}`;
 }
 
-function renderHashes(p: Project, which: string): string {
-  const names = which === '*' ? Object.keys(p.services) : which.split(',').map((s) => s.trim());
+function renderHashes(p: Project, which: string, order: readonly string[]): string {
+  const names = which === '*' ? order : which.split(',').map((s) => s.trim());
   return lines(
     names.map((n) => {
       const s = p.services[n];

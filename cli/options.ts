@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 
 import type { LoadOptions } from '../compose/index.js';
+import { decodeComposeBytes } from '../compose/parse.js';
 
 /** docker compose's global flags, as commander parses them. */
 export interface GlobalOptions {
@@ -28,7 +29,7 @@ export function toLoadOptions(g: GlobalOptions, extra: Partial<LoadOptions> = {}
     projectName: g.projectName,
     profiles: g.profile,
     environment: process.env,
-    readStdin: () => readFileSync(0, 'utf8'),
+    readStdin: () => decodeComposeBytes(readFileSync(0), '-'),
     onWarning: (line) => process.stderr.write(`${line}\n`),
     ...extra,
   };

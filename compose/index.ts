@@ -215,6 +215,7 @@ function checkSchema(tree: RawMap, files: readonly ParsedFile[]): void {
     throw new ComposeError(
       'TSC_COMPOSE_INVALID',
       issues.map((i) => locate(i, files)),
+      { hint: issues.find((i) => i.hint !== undefined)?.hint },
     );
   }
 }

@@ -9,6 +9,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 
 import { ComposeError, TscError, type SourcePosition } from '../base/errors.js';
 import { parseDotenv } from './dotenv.js';
+import { decodeComposeBytes } from './parse.js';
 
 /** Default compose file names, in lookup order (compose-go `DefaultFileNames`). */
 export const DEFAULT_FILE_NAMES = [
@@ -32,7 +33,8 @@ export type FileReader = (absPath: string) => string;
 /** Reads a UTF-8 file; a missing or unreadable file is a TSC_COMPOSE_READ error naming it. */
 export const readFileUtf8: FileReader = (absPath) => {
   try {
-    return readFileSync(absPath, 'utf8');
+    // Bytes, decoded strictly: invalid UTF-8 is an error at its line:col, not U+FFFD.
+    return decodeComposeBytes(readFileSync(absPath), absPath);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
     const why =

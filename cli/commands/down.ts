@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../base/errors.js';
 import { observe, reconcileDown } from '../../compose/orchestrator/index.js';
 import type { GlobalOptions } from '../options.js';
-import { intFlag, openProject, orphanWarning, runPlan } from './common.js';
+import { checkServices, intFlag, openProject, orphanWarning, runPlan } from './common.js';
 
 /** `down` flags. */
 export interface DownFlags {
@@ -33,25 +33,42 @@ export function registerDown(program: Command, globals: () => GlobalOptions): vo
     )
     .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
     .option('-t, --timeout <seconds>', 'Specify a shutdown timeout in seconds')
-    .action(async (_services: string[], o: DownFlags) => {
-      process.exitCode = await runDown(globals(), o);
+    .action(async (services: string[], o: DownFlags) => {
+      process.exitCode = await runDown(globals(), o, services);
     });
 }
 
-/** Runs `down`; resolves to the exit code. */
-export async function runDown(g: GlobalOptions, o: DownFlags): Promise<number> {
+/**
+ * Runs `down`; resolves to the exit code. With services named, only their containers are stopped
+ * and removed; networks, volumes and images stay (docker compose `down SERVICE...`).
+ */
+export async function runDown(
+  g: GlobalOptions,
+  o: DownFlags,
+  services: readonly string[] = [],
+): Promise<number> {
   if (o.rmi !== undefined && o.rmi !== 'all' && o.rmi !== 'local') {
     throw new UsageError(`invalid --rmi option ${JSON.stringify(o.rmi)}`, {
       hint: 'use --rmi local or --rmi all',
     });
   }
   const ctx = await openProject(g, { optional: true });
-  const observed = await observe(ctx.docker, ctx.name);
+  checkServices(ctx, services);
+  const all = await observe(ctx.docker, ctx.name);
+  const observed =
+    services.length === 0
+      ? all
+      : {
+          ...all,
+          containers: all.containers.filter((c) => services.includes(c.service)),
+          networks: [],
+          volumes: [],
+        };
   const plan = reconcileDown(
     observed,
     {
       volumes: o.volumes === true,
-      rmi: o.rmi,
+      rmi: services.length === 0 ? o.rmi : undefined,
       removeOrphans: o.removeOrphans === true,
       timeoutS: intFlag('--timeout', o.timeout),
     },

@@ -181,6 +181,15 @@ suite('tscompose against dockerd', () => {
     expect(tsc('exec', '-T', 'web', 'sh', '-c', 'echo $MODE').out).toBe('two\n');
   }, 60_000);
 
+  it('down SERVICE must remove only the containers of that service', () => {
+    const before = ids();
+    expect(tsc('down', 'web').rc).toBe(0);
+    expect(ps('-a').map((c) => c.ID)).toEqual([before['db']]);
+    expect(d.docker(['network', 'ls', '--format', '{{.Name}}'])).toContain(`${PROJECT}_default`);
+    expect(tsc('up', '-d').rc).toBe(0);
+    expect(ids()['db']).toBe(before['db']);
+  }, 120_000);
+
   it('down must remove containers and network but keep the volume, whose data up brings back', () => {
     const r = tsc('down');
     expect(r.rc).toBe(0);

@@ -188,7 +188,7 @@ d('archery offline stand-ins (examples/archery/offline)', () => {
   }, 50 * 60_000);
 
   afterAll(async () => {
-    for (const key of [...services.keys()]) await stop(key);
+    await Promise.all([...services.keys()].map((key) => stop(key)));
     if (work !== '') {
       spawnSync(path.join(OFFLINE, 'registry.sh'), ['stop'], {
         env: {
@@ -198,9 +198,23 @@ d('archery offline stand-ins (examples/archery/offline)', () => {
         },
       });
     }
-    spawnSync('ip', ['netns', 'del', netns]);
+    // Anything still in our netns was started by this suite (only run-rootfs.sh and ip use it).
+    const left = sh('ip', ['netns', 'pids', netns])
+      .out.split(/\s+/)
+      .filter((p) => /^\d+$/.test(p));
+    for (const pid of left) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+    const del = sh('ip', ['netns', 'del', netns]);
     if (work !== '') fs.rmSync(work, { recursive: true, force: true });
-  }, 120_000);
+    if (del.status !== 0 && fs.existsSync(`/run/netns/${netns}`)) {
+      throw new Error(`ip netns del ${netns}: ${del.out}`);
+    }
+  }, 180_000);
 
   it('a second build reuses the cache and changes no image', () => {
     const before = layoutTags();

@@ -5,7 +5,7 @@
  */
 import Dockerode from 'dockerode';
 
-import { EngineError, UsageError } from '../base/errors.js';
+import { EngineError, UsageError, isTscError } from '../base/errors.js';
 import { loadEngineConfig } from '../engine/config.js';
 import { engineStart, pingSocket } from '../engine/daemon-control.js';
 import type { GlobalOptions } from './options.js';
@@ -84,4 +84,47 @@ export async function dockerClient(
     await engineStart({ config });
   }
   return dockerodeFor({ kind: 'unix', socketPath: socket });
+}
+
+/**
+ * Turns a dockerode failure (HTTP status from the daemon, or a socket error) into an EngineError
+ * with the daemon's message; anything else is returned unchanged (a bug, rendered as one).
+ * Codes: 404 TSC_ENGINE_NOT_FOUND, 409 TSC_ENGINE_CONFLICT, socket errors TSC_ENGINE_UNAVAILABLE,
+ * other statuses TSC_ENGINE_STATE.
+ */
+export function asEngineError(e: unknown): unknown {
+  if (isTscError(e) || !(e instanceof Error)) return e;
+  const status = (e as { statusCode?: unknown }).statusCode;
+  const errno = (e as { code?: unknown }).code;
+  const json = (e as { json?: { message?: unknown } | null }).json;
+  const detail = typeof json?.message === 'string' ? json.message : e.message;
+  if (typeof status === 'number') {
+    const code =
+      status === 404
+        ? 'TSC_ENGINE_NOT_FOUND'
+        : status === 409
+          ? 'TSC_ENGINE_CONFLICT'
+          : 'TSC_ENGINE_STATE';
+    return new EngineError(
+      code,
+      { kind: 'api', name: String(status) },
+      `engine API (${status}): ${detail}`,
+      { cause: e },
+    );
+  }
+  if (
+    typeof errno === 'string' &&
+    ['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT'].includes(errno)
+  ) {
+    return new EngineError(
+      'TSC_ENGINE_UNAVAILABLE',
+      { kind: 'engine', name: errno },
+      `connect to the engine: ${e.message}`,
+      {
+        cause: e,
+        hint: 'check --host / DOCKER_HOST, or start the engine with `tscompose engine start`',
+      },
+    );
+  }
+  return e;
 }

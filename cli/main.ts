@@ -21,6 +21,7 @@ import { registerLifecycle } from './commands/lifecycle.js';
 import { registerLogs } from './commands/logs.js';
 import { registerPs } from './commands/ps.js';
 import { registerUp } from './commands/up.js';
+import { asEngineError } from './client.js';
 import { collect, type GlobalOptions } from './options.js';
 import { renderError } from './render/error.js';
 
@@ -105,7 +106,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`${text}\n`);
       return 2;
     }
-    const { text, exitCode } = renderError(e);
+    const { text, exitCode } = renderError(asEngineError(e));
     process.stderr.write(`${text}\n`);
     return exitCode;
   }

@@ -1,7 +1,7 @@
 // Progress renderers (plain, json, quiet, mode choice), log framing, and the commands' flag parsing.
 import { Writable } from 'node:stream';
 
-import { chosenHost, parseDockerHost } from '../../../cli/client';
+import { asEngineError, chosenHost, parseDockerHost } from '../../../cli/client';
 import { parseCopyEndpoint } from '../../../cli/commands/cp';
 import { envEntries } from '../../../cli/commands/exec';
 import { apiTime } from '../../../cli/commands/logs';
@@ -402,5 +402,22 @@ describe('tty progress lines', () => {
       nodeLines({ kind: 'create-network', name: 'demo_default', body: { Name: 'demo_default' } }),
     ).toEqual(['Network demo_default']);
     expect(nodeLines({ kind: 'pull-image', ref: 'busybox:1.36' })).toEqual(['Image busybox:1.36']);
+  });
+});
+
+describe('daemon errors', () => {
+  it('become EngineErrors with the daemon message and a code by status', () => {
+    const conflict = Object.assign(new Error('(HTTP code 409) unexpected'), {
+      statusCode: 409,
+      json: { message: 'container abc is not running' },
+    });
+    expect(asEngineError(conflict)).toMatchObject({
+      code: 'TSC_ENGINE_CONFLICT',
+      message: 'engine API (409): container abc is not running',
+    });
+    const refused = Object.assign(new Error('connect ENOENT /x.sock'), { code: 'ENOENT' });
+    expect(asEngineError(refused)).toMatchObject({ code: 'TSC_ENGINE_UNAVAILABLE' });
+    const bug = new TypeError('x is undefined');
+    expect(asEngineError(bug)).toBe(bug);
   });
 });

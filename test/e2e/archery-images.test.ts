@@ -506,3 +506,59 @@ d('archery offline stand-ins (examples/archery/offline)', () => {
     expect(reg('status').status).toBe(3);
   }, 600_000);
 });
+
+describe('archery offline: the Debian mirror is read from apt sources (lib.sh)', () => {
+  let root = '';
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-test-archery-apt-'));
+    fs.mkdirSync(path.join(root, 'etc/apt/sources.list.d'), { recursive: true });
+    fs.writeFileSync(
+      path.join(root, 'etc/apt/sources.list'),
+      '# comment\n' +
+        'deb [arch=amd64 signed-by=/k.gpg] http://one.invalid/debian bookworm main contrib\n' +
+        'deb-src http://src.invalid/debian bookworm main\n',
+    );
+    fs.writeFileSync(
+      path.join(root, 'etc/apt/sources.list.d/d.sources'),
+      'Types: deb deb-src\nURIs: http://two.invalid/debian\n  http://three.invalid/debian\n' +
+        'Suites: bookworm bookworm-updates\nComponents: main\n\n' +
+        'Types: deb\nEnabled: no\nURIs: http://off.invalid/debian\nSuites: bookworm\nComponents: main\n\n' +
+        'Types: deb\n# note\nURIs: http://sec.invalid/debian-security\nSuites: bookworm-security\n' +
+        'Components: main\n',
+    );
+    fs.writeFileSync(
+      path.join(root, 'etc/apt/sources.list.d/other.sources.disabled'),
+      'Types: deb\nURIs: http://ignored.invalid/x\nSuites: bookworm\nComponents: main\n',
+    );
+  });
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  const lib = (fn: string): string[] =>
+    execFileSync('bash', ['-c', `. "${OFFLINE}/lib.sh"; ${fn}`], {
+      encoding: 'utf8',
+      env: { ...process.env, TSCOMPOSE_ARCHERY_APT_ROOT: root },
+    })
+      .trim()
+      .split('\n');
+
+  it('lists enabled deb entries from one-line and deb822 files', () => {
+    expect(lib('apt_deb_entries')).toEqual([
+      'http://one.invalid/debian bookworm main contrib',
+      'http://two.invalid/debian bookworm main',
+      'http://two.invalid/debian bookworm-updates main',
+      'http://three.invalid/debian bookworm main',
+      'http://three.invalid/debian bookworm-updates main',
+      'http://sec.invalid/debian-security bookworm-security main',
+    ]);
+  });
+
+  it('picks the first mirror serving the suite and writes the build sources', () => {
+    expect(lib('debian_mirror bookworm')).toEqual(['http://one.invalid/debian']);
+    expect(lib('debian_sources_list bookworm')).toContain(
+      'deb http://sec.invalid/debian-security bookworm-security main',
+    );
+    expect(lib('debian_sources_list bookworm')).not.toContain(
+      'deb http://off.invalid/debian bookworm main',
+    );
+  });
+});

@@ -53,10 +53,11 @@ debian_suite() {
 
 # Prints apt's enabled `deb` entries as "URI SUITE COMPONENT..." lines, from one-line
 # /etc/apt/sources.list{,.d/*.list} and deb822 /etc/apt/sources.list.d/*.sources files
-# (sources.list(5)). Options in [...] and Enabled: no stanzas are honoured/skipped.
+# (sources.list(5)). Options in [...] are skipped, Enabled: no stanzas too. Reads under
+# $TSCOMPOSE_ARCHERY_APT_ROOT when set (tests).
 apt_deb_entries() {
-  local f
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+  local f a="${TSCOMPOSE_ARCHERY_APT_ROOT:-}/etc/apt"
+  for f in "$a/sources.list" "$a"/sources.list.d/*.list; do
     [ -f "$f" ] || continue
     sed -e 's/#.*//' "$f" | awk '
       $1 == "deb" {
@@ -67,7 +68,7 @@ apt_deb_entries() {
         if (line != "") print line
       }'
   done
-  for f in /etc/apt/sources.list.d/*.sources; do
+  for f in "$a"/sources.list.d/*.sources; do
     [ -f "$f" ] || continue
     awk '
       function flush() {

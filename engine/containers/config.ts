@@ -85,6 +85,11 @@ export interface MountPoint {
   TmpfsMode?: number | undefined;
   /** Anonymous volume (removed with `rm -v`). */
   Anonymous?: boolean | undefined;
+  /**
+   * A missing bind source is created as a directory at start (`HostConfig.Binds`, as dockerd
+   * does for `-v`); a `HostConfig.Mounts` bind source must exist.
+   */
+  CreateHostPath?: boolean | undefined;
 }
 
 /** The persisted container record (`<data-root>/containers/<id>/record.json`). */
@@ -270,6 +275,7 @@ export function parseMounts(config: ContainerConfig, host: HostConfig): MountPoi
         Mode: opts,
         RW: !ro,
         Propagation: prop,
+        CreateHostPath: true,
       });
     } else {
       out.push({

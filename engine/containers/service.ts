@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, promises as fsp, readFileSync } from 'node:fs';
 import { constants as osConstants, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -580,6 +580,8 @@ export class ContainerManager implements ContainerService {
           const vol = m.Name;
           undo.push(() => this.deps.volumes.release(vol));
           if (!m.NoCopy) await copyUp(paths.rootfs, m.Destination, source);
+        } else if (!existsSync(source) && m.CreateHostPath) {
+          mkdirSync(source, { recursive: true, mode: 0o755 });
         } else if (!existsSync(source)) {
           throw new EngineError(
             'TSC_ENGINE_INVALID',

@@ -42,11 +42,6 @@ else
   "${TSCOMPOSE[@]}" engine start --config "$ENGINE_CONFIG" >&2
 fi
 
-# docker creates a missing host directory of a short-syntax bind mount; the engine does not yet
-# (start fails: "bind source path does not exist"), so create the compose file's data dirs here.
-# Remove once the engine does it.
-(cd "$ARCHERY_DIR" && mkdir -p mysql/datadir archery/downloads archery/sql/migrations archery/logs archery/keys)
-
 "${TSCOMPOSE[@]}" -f "$ARCHERY_DIR/docker-compose.yml" up -d --wait "$@"
 echo
 echo "Archery stack is up (offline stand-ins). Status page: http://127.0.0.1:9123/"

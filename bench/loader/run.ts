@@ -32,7 +32,16 @@ export function generateProject(dir: string, services = SERVICES): string {
   writeFileSync(join(dir, 'app.env'), 'APP_MODE=bench\nAPP_USER="bench user" # quoted\n');
   writeFileSync(
     join(dir, 'base.yaml'),
-    ['services:', '  base:', '    image: busybox:${IMAGE_TAG}', '    env_file: app.env', '    healthcheck:', '      test: ["CMD", "true"]', '      interval: 10s', ''].join('\n'),
+    [
+      'services:',
+      '  base:',
+      '    image: busybox:${IMAGE_TAG}',
+      '    env_file: app.env',
+      '    healthcheck:',
+      '      test: ["CMD", "true"]',
+      '      interval: 10s',
+      '',
+    ].join('\n'),
   );
   for (let i = 0; i < services; i++) {
     lines.push(
@@ -87,7 +96,10 @@ function timeV1(dir: string, runs: number): number | undefined {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync('docker-compose', ['config'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const r = spawnSync('docker-compose', ['config'], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     if (r.status !== 0) {
       process.stderr.write(`docker-compose config failed: ${String(r.stderr)}\n`);
       return undefined;

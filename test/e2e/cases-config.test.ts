@@ -16,7 +16,10 @@ const configOnly = readdirSync(CASES)
   .filter((d) => /^\d{3}-/.test(d))
   .filter((d) => {
     const check = join(CASES, d, 'check.sh');
-    return existsSync(check) && readFileSync(check, 'utf8').split('\n').slice(0, 5).includes('# config-only');
+    return (
+      existsSync(check) &&
+      readFileSync(check, 'utf8').split('\n').slice(0, 5).includes('# config-only')
+    );
   })
   .sort();
 
@@ -42,7 +45,10 @@ describe('cases (config-only) through the built CLI', () => {
     });
     const summary = r.stdout.trim().split('\n').pop() ?? '';
     const failures = r.stdout.split('\n').filter((l) => l.startsWith('not ok'));
-    expect({ failures, summary }).toEqual({ failures: [], summary: expect.stringMatching(/^\d+ passed, 0 failed$/) });
+    expect({ failures, summary }).toEqual({
+      failures: [],
+      summary: expect.stringMatching(/^\d+ passed, 0 failed$/),
+    });
     expect(r.status).toBe(0);
   });
 });

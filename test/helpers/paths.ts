@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 /** The repository root. */
 export const ROOT = resolve(__dirname, '../..');
 /** ../shared beside the checkout (CI lays a copy of shared/ there). */
-export const SHARED = [join(ROOT, '../shared'), '/work/shared'].find((p) => existsSync(p)) ?? join(ROOT, '../shared');
+export const SHARED =
+  [join(ROOT, '../shared'), '/work/shared'].find((p) => existsSync(p)) ?? join(ROOT, '../shared');
 /** The loader conformance corpus. */
 export const CORPUS = join(SHARED, 'corpus');
 /** The reported-problem cases. */

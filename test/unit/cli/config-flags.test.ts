@@ -76,10 +76,10 @@ describe('config flags', () => {
     const json = JSON.parse(runConfig({}, { normalize: false, format: 'json' })) as Record<
       string,
       any
-    >;  
+    >;
     expect(json.services.db.networks).toBeUndefined();
     expect(json.volumes.data.name).toBeUndefined();
-    const normal = JSON.parse(runConfig({}, { format: 'json' })) as Record<string, any>;  
+    const normal = JSON.parse(runConfig({}, { format: 'json' })) as Record<string, any>;
     expect(normal.services.db.networks).toEqual({ default: null });
     expect(normal.volumes.data.name).toBe(`${dirName()}_data`);
   });

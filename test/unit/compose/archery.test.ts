@@ -18,7 +18,12 @@ describe('examples/archery', () => {
 
   it('has the four upstream services, named after the directory', () => {
     expect(project.name).toBe('archery');
-    expect(Object.keys(project.services).sort()).toEqual(['archery', 'goinception', 'mysql', 'redis']);
+    expect(Object.keys(project.services).sort()).toEqual([
+      'archery',
+      'goinception',
+      'mysql',
+      'redis',
+    ]);
   });
 
   it('starts archery after redis and mysql are healthy', () => {
@@ -41,12 +46,15 @@ describe('examples/archery', () => {
     });
   });
 
-  it('reads .env into archery through env_file and keeps redis-server\'s password argument', () => {
+  it("reads .env into archery through env_file and keeps redis-server's password argument", () => {
     expect(project.services.archery?.environment).toMatchObject({
       DATABASE_URL: 'mysql://root:123456@mysql:3306/archery',
       CACHE_URL: 'redis://redis:6379/0?PASSWORD=123456',
     });
     expect(project.services.redis?.command).toEqual(['redis-server', '--requirepass', '123456']);
-    expect(project.services.archery?.entrypoint).toEqual(['bash', '/opt/archery/src/docker/startup.sh']);
+    expect(project.services.archery?.entrypoint).toEqual([
+      'bash',
+      '/opt/archery/src/docker/startup.sh',
+    ]);
   });
 });

@@ -28,7 +28,7 @@ const caseDir = (prefix: string, ...sub: string[]): string => {
   return join(CASES, names[prefix] ?? prefix, ...sub);
 };
 
-type Json = Record<string, any>;  
+type Json = Record<string, any>;
 
 /** Runs `config --format json` in `dir` with exactly `env` as the process environment. */
 function config(

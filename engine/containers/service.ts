@@ -943,17 +943,36 @@ export class ContainerManager implements ContainerService {
     this.bus.emit(`exit:${id}`, { code: rec.exitCode, restarting: restart });
     if (restart) this.scheduleRestart(id);
     else if (r.HostConfig.AutoRemove === true && !this.closed) {
-      void this.ContainerDelete(
-        id,
-        { force: true, v: true, link: false },
-        {
-          apiVersion: '',
-          signal: new AbortController().signal,
-        },
-      ).catch((e: unknown) =>
-        this.deps.log(`auto-remove ${id}: ${e instanceof Error ? e.message : String(e)}`),
-      );
+      // Let attached clients read the last output before the log goes with the container
+      // (`docker run --rm` attaches, then waits; dockerd removes after the streams are done).
+      void this.attachesDone(id)
+        .then(() =>
+          this.ContainerDelete(
+            id,
+            { force: true, v: true, link: false },
+            {
+              apiVersion: '',
+              signal: new AbortController().signal,
+            },
+          ),
+        )
+        .catch((e: unknown) =>
+          this.deps.log(`auto-remove ${id}: ${e instanceof Error ? e.message : String(e)}`),
+        );
     }
+  }
+
+  /** Attach streams in progress per container id (auto-remove waits for them). */
+  private readonly attaches = new Map<string, Set<Promise<void>>>();
+
+  /** Resolves when every attach stream of `id` has ended, or after 10 s. */
+  private async attachesDone(id: string): Promise<void> {
+    const active = [...(this.attaches.get(id) ?? [])];
+    if (active.length === 0) return;
+    await Promise.race([
+      Promise.allSettled(active),
+      new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref()),
+    ]);
   }
 
   /** Undoes what start set up (networks, ports, cgroup, rootfs mount, volume refs). */
@@ -1425,7 +1444,7 @@ export class ContainerManager implements ContainerService {
         tail: q.logs ? 'all' : 0,
       };
       // an attach before start waits for the start, then follows until the exit
-      await streamLogs(
+      const streaming = streamLogs(
         this.paths(id).logPath,
         query,
         !streams.multiplexed,
@@ -1433,6 +1452,15 @@ export class ContainerManager implements ContainerService {
         () => !done,
         ctx.signal,
       );
+      const set = this.attaches.get(id) ?? new Set<Promise<void>>();
+      this.attaches.set(id, set);
+      set.add(streaming);
+      try {
+        await streaming;
+      } finally {
+        set.delete(streaming);
+        if (set.size === 0) this.attaches.delete(id);
+      }
     } finally {
       this.bus.off(`exit:${id}`, onExit);
       this.bus.off(`removed:${id}`, onExit);

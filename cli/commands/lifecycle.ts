@@ -155,14 +155,22 @@ export async function runStop(
 ): Promise<number> {
   const ctx = await openProject(g, { optional: true });
   checkServices(ctx, services);
+  await runPlan(g, ctx.docker, await stopPlan(ctx, services, o.timeout));
+  return 0;
+}
+
+/** The stop plan of these services' containers, from one fresh observation. */
+async function stopPlan(
+  ctx: Awaited<ReturnType<typeof openProject>>,
+  services: readonly string[],
+  timeout: string | undefined,
+): Promise<ReturnType<typeof reconcileStop>> {
   const observed = await observe(ctx.docker, ctx.name);
-  const plan = reconcileStop(
+  return reconcileStop(
     observed,
-    { services, timeoutS: intFlag('--timeout', o.timeout) },
+    { services, timeoutS: intFlag('--timeout', timeout) },
     ctx.loaded?.project,
   );
-  await runPlan(g, ctx.docker, plan);
-  return 0;
 }
 
 /** Runs `restart`: a stop plan, then a start plan over the same containers. */
@@ -174,13 +182,7 @@ export async function runRestart(
   const ctx = await openProject(g, { optional: true });
   checkServices(ctx, services);
   const before = await projectContainers(ctx, { all: true, services, oneoff: false });
-  const observed = await observe(ctx.docker, ctx.name);
-  const stop = reconcileStop(
-    observed,
-    { services, timeoutS: intFlag('--timeout', o.timeout) },
-    ctx.loaded?.project,
-  );
-  await runPlan(g, ctx.docker, stop);
+  await runPlan(g, ctx.docker, await stopPlan(ctx, services, o.timeout));
   const ids = new Set(before.map((c) => c.Id));
   const now = (await projectContainers(ctx, { all: true, services, oneoff: false })).filter((c) =>
     ids.has(c.Id),

@@ -129,6 +129,12 @@ d('image pull from a real registry', () => {
       expect(
         execFileSync('chroot', [target, '/bin/cat', '/etc/fixture'], { encoding: 'utf8' }),
       ).toBe('busybox-fixture\n');
+      // the runtime's static test probe ships in the fixture image and runs from it
+      expect(
+        execFileSync('chroot', [target, '/usr/local/bin/probe', 'echo', 'probe-ok'], {
+          encoding: 'utf8',
+        }),
+      ).toBe('probe-ok\n');
     } finally {
       execFileSync('umount', [target]);
     }

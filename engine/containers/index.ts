@@ -80,6 +80,7 @@ export function containersPlugin(opts: ContainersPluginOptions = {}): DaemonPlug
       },
       async close() {
         await containers.close();
+        await networks.releaseDefaultIfUnused();
         await networks.close();
       },
     };

@@ -70,6 +70,20 @@ export class EngineNetworks {
     await this.persist();
   }
 
+  /**
+   * Removes the predefined `bridge` network when no container is attached to it, so a stopped
+   * engine with no containers leaves no bridge, iptables chain or ip_forward change behind
+   * (the network manager undoes those with the last network). dockerd keeps docker0 instead:
+   * a deliberate difference (docs/containers.md). Called when the engine stops.
+   */
+  async releaseDefaultIfUnused(): Promise<void> {
+    if (!this.has(DEFAULT_NETWORK)) return;
+    const attached = this.manager.inspect(DEFAULT_NETWORK).Containers ?? {};
+    if (Object.keys(attached).length > 0) return;
+    await this.manager.remove(DEFAULT_NETWORK);
+    await this.persist();
+  }
+
   /** Stops listeners and proxies (networks stay). */
   async close(): Promise<void> {
     await this.chain.catch(() => undefined);

@@ -1,26 +1,5 @@
 // healthcheck: test string -> CMD-SHELL; Go durations.
-import { parse } from 'yaml';
-
-import { canonicalize } from '../../../../compose/canonical';
-import type { Service } from '../../../../compose/model';
-import { normalizeProject } from '../../../../compose/normalize';
-import type { RawMap } from '../../../../compose/raw';
-
-const ENV_FILES: Record<string, string> = { '/proj/web.env': 'A=from_file\nB=from_file\n' };
-
-/** Inline YAML through canonicalize + normalizeProject; returns service `web`. */
-function web(yaml: string, env: Record<string, string> = {}): Service {
-  const p = normalizeProject(canonicalize(parse(yaml) as RawMap), {
-    projectName: 'proj',
-    workingDir: '/proj',
-    env: new Map(Object.entries(env)),
-    readEnvFile: (path) => ENV_FILES[path],
-    homeDir: '/home/me',
-  });
-  const s = p.services.web;
-  if (!s) throw new Error('no service web');
-  return s;
-}
+import { web } from './helpers';
 
 describe('healthcheck', () => {
   test('string test and durations (compose-go TestHealthcheck)', () => {

@@ -1,19 +1,5 @@
 // networks: service list -> map; default network; top-level names.
-import { parse } from 'yaml';
-
-import { canonicalize } from '../../../../compose/canonical';
-import { normalizeProject } from '../../../../compose/normalize';
-import type { RawMap } from '../../../../compose/raw';
-
-function project(yaml: string) {
-  return normalizeProject(canonicalize(parse(yaml) as RawMap), {
-    projectName: 'proj',
-    workingDir: '/proj',
-    env: new Map(),
-    readEnvFile: () => undefined,
-    homeDir: '/h',
-  });
-}
+import { project } from './helpers';
 
 describe('networks', () => {
   test('list -> map; no default network when every service names its networks', () => {

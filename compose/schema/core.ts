@@ -43,31 +43,38 @@ function quoteJson(v: unknown): string {
 }
 
 /**
+ * Adds the `missing` or `type` issue when `v` is absent or of none of `kinds`; true when it is of
+ * one of them (the caller goes on with its own rules).
+ */
+function checkKind(v: unknown, kinds: readonly JsonKind[], ctx: z.RefinementCtx): boolean {
+  if (v === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: MISSING,
+      params: { kind: 'missing' },
+      continue: false,
+    });
+    return false;
+  }
+  const have = kindsOf(v);
+  if (kinds.some((k) => have.includes(k))) return true;
+  ctx.addIssue({
+    code: 'custom',
+    message: `must be a ${humanTypes(kinds)}`,
+    params: { kind: 'type', kinds },
+    continue: false,
+  });
+  return false;
+}
+
+/**
  * A value of one of `kinds` (primitive kinds only), with optional enum/pattern/min/max rules.
  * Messages: `must be a string`, `must be greater than or equal to 0`, `value must be one of ...`.
  */
 export function types(kinds: readonly JsonKind[], rules: ScalarRules = {}): z.ZodType {
   const pattern = rules.pattern === undefined ? undefined : new RegExp(rules.pattern, 'u');
   return z.unknown().superRefine((v, ctx) => {
-    if (v === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: MISSING,
-        params: { kind: 'missing' },
-        continue: false,
-      });
-      return;
-    }
-    const have = kindsOf(v);
-    if (!kinds.some((k) => have.includes(k))) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be a ${humanTypes(kinds)}`,
-        params: { kind: 'type', kinds },
-        continue: false,
-      });
-      return;
-    }
+    if (!checkKind(v, kinds, ctx)) return;
     if (rules.enum && !rules.enum.includes(v)) {
       ctx.addIssue({
         code: 'custom',
@@ -226,25 +233,7 @@ export function uniqueList(item: z.ZodType): z.ZodType {
  */
 export function mixed(kinds: readonly JsonKind[], objectSchema: z.ZodType): z.ZodType {
   return z.unknown().superRefine((v, ctx) => {
-    if (v === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: MISSING,
-        params: { kind: 'missing' },
-        continue: false,
-      });
-      return;
-    }
-    const have = kindsOf(v);
-    if (!kinds.some((k) => have.includes(k))) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be a ${humanTypes(kinds)}`,
-        params: { kind: 'type', kinds },
-        continue: false,
-      });
-      return;
-    }
+    if (!checkKind(v, kinds, ctx)) return;
     if (isPlainMap(v)) {
       const r = objectSchema.safeParse(v);
       if (!r.success) for (const issue of r.error.issues) forward(ctx, issue, []);

@@ -5,8 +5,11 @@
 
 # shellcheck disable=SC2034 # these are read by the scripts that source this file
 OFFLINE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ARCHERY_DIR="$(cd "$OFFLINE_DIR/.." && pwd)"
-REPO_DIR="$(cd "$ARCHERY_DIR/../.." && pwd)"
+REPO_DIR="$(cd "$OFFLINE_DIR/../../.." && pwd)"
+# The compose project (docker-compose.yml, its config files and bind-mounted data dirs): this
+# example's directory, or a copy of it named by $TSCOMPOSE_ARCHERY_DIR (the e2e test and the bench
+# work on a copy so the checkout's data dirs stay untouched).
+ARCHERY_DIR="$(cd "${TSCOMPOSE_ARCHERY_DIR:-$OFFLINE_DIR/..}" && pwd)"
 
 # Build cache (debootstrap base, OCI layout) and registry state; both overridable.
 CACHE_DIR="${TSCOMPOSE_ARCHERY_CACHE:-/var/cache/tscompose-archery}"

@@ -1,6 +1,6 @@
 // Runs the engine daemon (engine/daemon.ts with the containers plugin) as its own process for the
 // integration tests, compiling TypeScript on the fly with @swc/core, so tests can SIGKILL it.
-// Usage: node daemon-child.js --data-root <dir> --socket <sock> --pidfile <file>
+// Usage: node test/helpers/engine-daemon.js --data-root <dir> --socket <sock> --pidfile <file>
 const fs = require('node:fs');
 const Module = require('node:module');
 const swc = require('@swc/core');
@@ -24,8 +24,8 @@ require.extensions['.ts'] = (module, filename) => {
   module._compile(out.code, filename);
 };
 
-const { runForeground } = require('../../../engine/daemon.ts');
-const { containersPlugin } = require('../../../engine/containers/index.ts');
+const { runForeground } = require('../../engine/daemon.ts');
+const { containersPlugin } = require('../../engine/containers/index.ts');
 runForeground(process.argv.slice(2), { plugins: [containersPlugin()] }).then(
   (code) => process.exit(code),
   (err) => {

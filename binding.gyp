@@ -9,7 +9,8 @@
   "targets": [
     {
       "target_name": "tscompose",
-      "sources": ["native/src/addon.cc", "native/src/spec.c", "native/src/sys.c"],
+      "sources": ["native/src/addon.cc", "native/src/spec.c", "native/src/sys.c",
+                  "native/src/netlink.c"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],

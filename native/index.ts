@@ -36,6 +36,61 @@ export interface RawBinding {
   setxattr(path: string, name: string, value: Buffer, flags: number): number;
   lsetxattr(path: string, name: string, value: Buffer, flags: number): number;
   lgetxattr(path: string, name: string): Buffer | number;
+  netlinkAttach(endpoint: NetlinkEndpoint): Promise<NetlinkResult>;
+  netlinkLinkDel(name: string, netnsPath?: string | null): Promise<NetlinkResult>;
+  netlinkBridgeCreate(bridge: NetlinkBridge): Promise<NetlinkResult>;
+}
+
+/** What a netlink operation reports (errno 0 = success; `step` names the failed request). */
+export interface NetlinkResult {
+  readonly errno: number;
+  readonly step: string;
+  /** The kernel's extended-ack text, or ''. */
+  readonly message: string;
+}
+
+/**
+ * One container endpoint for {@link netlinkAttach} (native/src/netlink.c). Interface names are at
+ * most 15 bytes (IFNAMSIZ - 1); addresses carry a prefix length (`172.18.0.2/16`, `fd00::2/64`).
+ */
+export interface NetlinkEndpoint {
+  /** `veth` (default): a pair, host end on `bridge`; `macvlan`/`ipvlan`: a child of `parent`. */
+  readonly kind?: 'veth' | 'macvlan' | 'ipvlan';
+  /** The container's netns file (`/proc/<pid>/ns/net`, `/run/netns/<name>`). */
+  readonly netnsPath?: string;
+  /** An open netns descriptor instead of `netnsPath` (not closed). */
+  readonly netnsFd?: number;
+  /** veth: the bridge in our netns the host end joins (omitted: none). */
+  readonly bridge?: string;
+  /** veth: the host end's name in our netns (`vtsc...`). */
+  readonly hostIfname?: string;
+  /** macvlan/ipvlan: the parent link in our netns. */
+  readonly parent?: string;
+  /** macvlan: `bridge` (default) | `private` | `vepa` | `passthru`; ipvlan: `l2` (default) | `l3` | `l3s`. */
+  readonly mode?: string;
+  /** ipvlan: `bridge` (default) | `private` | `vepa`. */
+  readonly ipvlanFlag?: string;
+  /** Name inside the container (`eth0`...). */
+  readonly ifname: string;
+  /** MAC `aa:bb:cc:dd:ee:ff` of the container end (ignored for ipvlan, which has its parent's). */
+  readonly mac?: string;
+  /** MTU in bytes; 0 or omitted = kernel default (the parent's for macvlan/ipvlan). */
+  readonly mtu?: number;
+  /** Container addresses with prefix length (at most 8; IPv6 ones skip DAD). */
+  readonly addresses?: readonly string[];
+  /** Default routes via these gateways (at most 2, one per family). */
+  readonly gateways?: readonly string[];
+}
+
+/** A bridge for {@link netlinkBridgeCreate}. */
+export interface NetlinkBridge {
+  readonly name: string;
+  /** Fixed MAC, or omitted for the kernel's choice. */
+  readonly mac?: string;
+  /** MTU in bytes, 0 or omitted for the default. */
+  readonly mtu?: number;
+  /** Gateway addresses with prefix length. */
+  readonly addresses?: readonly string[];
 }
 
 /** umount2(2) flags. */
@@ -199,4 +254,52 @@ export function lgetxattr(path: string, name: string): Buffer | undefined {
   if (-r === constants.errno.ENODATA) return undefined;
   check(r, 'lgetxattr', path, `lgetxattr ${name} on ${path}`);
   return undefined;
+}
+
+/** True when the loaded addon has the rtnetlink client (false for a stale or missing build). */
+export function netlinkAvailable(): boolean {
+  try {
+    return typeof loadBinding().netlinkAttach === 'function';
+  } catch {
+    return false;
+  }
+}
+
+function netlinkCheck(r: NetlinkResult, what: string, path: string | undefined): void {
+  if (r.errno === 0) return;
+  const code = errnoName(r.errno);
+  const kernel = r.message ? ` (${r.message})` : '';
+  throw new NativeError('rtnetlink', code, path, `${what}: ${r.step}: ${code}${kernel}`);
+}
+
+/**
+ * Plugs a container into a network through rtnetlink, with no child process: a veth whose peer
+ * is born in the container netns (host end on the bridge and up), or a macvlan/ipvlan child of
+ * `parent` born there; then lo up, addresses, link up and default routes inside the netns (a
+ * socket opened there by a short-lived thread). Runs on the libuv pool; undone on failure.
+ * @throws NativeError (syscall `rtnetlink`, errno name, e.g. EEXIST for a taken name, ENODEV for
+ *   a missing bridge or parent, EOPNOTSUPP for a kernel without the link kind)
+ */
+export async function netlinkAttach(endpoint: NetlinkEndpoint): Promise<void> {
+  const r = await loadBinding().netlinkAttach(endpoint);
+  const host = endpoint.hostIfname ? ` (${endpoint.hostIfname})` : '';
+  netlinkCheck(r, `attach ${endpoint.ifname}${host}`, endpoint.netnsPath);
+}
+
+/**
+ * Deletes a link (RTM_DELLINK) in our netns, or inside `netnsPath`; a veth takes its peer along.
+ * @throws NativeError ENODEV when there is no such link
+ */
+export async function netlinkLinkDel(name: string, netnsPath?: string): Promise<void> {
+  const r = await loadBinding().netlinkLinkDel(name, netnsPath ?? null);
+  netlinkCheck(r, `delete link ${name}`, netnsPath);
+}
+
+/**
+ * Creates a bridge in our netns (RTM_NEWLINK kind bridge), adds its addresses, brings it up;
+ * deleted again on failure. @throws NativeError (EEXIST when the name is taken)
+ */
+export async function netlinkBridgeCreate(bridge: NetlinkBridge): Promise<void> {
+  const r = await loadBinding().netlinkBridgeCreate(bridge);
+  netlinkCheck(r, `create bridge ${bridge.name}`, undefined);
 }

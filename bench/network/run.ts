@@ -3,11 +3,13 @@
  * bridge next to the same over host loopback; published-port throughput through the engine's
  * userland proxy next to direct container access; time to attach one container to a network.
  * Root only. Uses netns stand-ins named tsc-bench-* and removes everything it created.
- * Run: npm run bench:network  (or build, then node dist/bench/network/run.js)
+ * Run: npm run bench:network  (or build, then node dist/bench/network/run.js); TSC_NETLINK=0
+ * measures the iproute2 fallback instead of the addon's rtnetlink client.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 
+import { usesNetlink } from '../../engine/networks/bridge.js';
 import { NetworkManager } from '../../engine/networks/index.js';
 
 const MB = 1024 * 1024;
@@ -220,10 +222,10 @@ async function main(): Promise<void> {
       `  published port  proxy ${f(proxyMBs)} MB/s   direct ${f(directMBs)} MB/s   direct/proxy ${(directMBs / proxyMBs).toFixed(2)}x`,
     );
     console.log(
-      `  attach          median ${f(median(attachMs))} ms   min ${f(Math.min(...attachMs))} ms   max ${f(Math.max(...attachMs))} ms (target < 15 ms)`,
+      `  attach (${usesNetlink() ? 'rtnetlink' : 'ip -batch'}) median ${f(median(attachMs))} ms   min ${f(Math.min(...attachMs))} ms   max ${f(Math.max(...attachMs))} ms (target < 15 ms)`,
     );
     console.log(
-      `  spawn floor     median ${f(median(spawnMs))} ms (one ip -n process; an attach runs one)   attach/floor ${(median(attachMs) / median(spawnMs)).toFixed(2)}x`,
+      `  spawn floor     median ${f(median(spawnMs))} ms (one ip -n process; the ip fallback runs one per attach)   attach/floor ${(median(attachMs) / median(spawnMs)).toFixed(2)}x`,
     );
   } finally {
     for (const p of procs) await stop(p);

@@ -1,14 +1,20 @@
 /**
- * Linux bridges and veth endpoints through iproute2. Host-netns commands go to one long-lived
- * `ip -force -batch -` process (spawning a process costs ~5 ms here); an attach costs one `ip -n`
- * process that creates the veth inside the container netns with its peer born in ours (moving a
- * veth costs ~18 ms). Command lists are built by pure functions. Owns no IPAM and no iptables.
+ * Linux bridges and container endpoints. Bridges, attach and detach go through the native
+ * addon's rtnetlink client (no child process); iproute2 is the fallback when the addon lacks it
+ * (or TSC_NETLINK=0): one long-lived `ip -force -batch -` plus one `ip -n` per attach. Command
+ * lists are built by pure functions. Owns no IPAM and no iptables.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 
-import { TscError } from '../../base/errors.js';
+import { NativeError, TscError } from '../../base/errors.js';
+import {
+  netlinkAttach,
+  netlinkAvailable,
+  netlinkBridgeCreate,
+  netlinkLinkDel,
+} from '../../native/index.js';
 
 /** The `ip` executable (iproute2); overridable for tests. */
 export interface IpTools {
@@ -236,8 +242,35 @@ export function endpointHostCommands(ep: EndpointSpec): string[] {
   return [`link set ${ep.hostIfName} master ${ep.bridge} up`];
 }
 
+let netlinkChoice: boolean | undefined;
+
+/**
+ * True when bridges and endpoints go through rtnetlink (the addon has it and `TSC_NETLINK` is
+ * not `0`); false means the iproute2 fallback. Decided once per process.
+ */
+export function usesNetlink(): boolean {
+  netlinkChoice ??= process.env['TSC_NETLINK'] !== '0' && netlinkAvailable();
+  return netlinkChoice;
+}
+
+/** A NativeError from the rtnetlink client as TSC_NETWORK (the errno name stays in the text). */
+function netlinkError(e: unknown): unknown {
+  return e instanceof NativeError ? new TscError('TSC_NETWORK', e.message, { cause: e }) : e;
+}
+
 /** Creates, addresses and raises a bridge. Throws TSC_NETWORK (e.g. the name exists). */
 export async function createBridge(session: IpSession, spec: BridgeSpec): Promise<void> {
+  if (usesNetlink()) {
+    await netlinkBridgeCreate({
+      name: spec.name,
+      mac: spec.macAddress,
+      mtu: spec.mtu,
+      addresses: spec.addresses,
+    }).catch((e: unknown) => {
+      throw netlinkError(e);
+    });
+    return;
+  }
   try {
     await session.run(bridgeCreateCommands(spec));
   } catch (e) {
@@ -252,15 +285,33 @@ export async function removeBridge(session: IpSession, name: string): Promise<vo
 }
 
 /**
- * Plugs a container into a bridge with one process in its netns plus one line to the session.
- * A netns path outside /run/netns gets a temporary `/run/netns/tsc-ep-*` symlink so `ip -n` can
- * name it. On failure the veth is removed again.
+ * Plugs a container into a bridge. Through rtnetlink: one request creates the veth with its peer
+ * born in the container netns (host end on the bridge, up), then lo, addresses, link and routes
+ * are set inside the netns; no process. Fallback: one `ip -n` process in its netns plus one line
+ * to the session; a netns path outside /run/netns then gets a temporary `/run/netns/tsc-ep-*`
+ * symlink so `ip -n` can name it. On failure the veth is removed again. Throws TSC_NETWORK.
  */
 export async function attachEndpoint(
   session: IpSession,
   ep: EndpointSpec,
   tools: IpTools = DEFAULT_TOOLS,
 ): Promise<void> {
+  if (usesNetlink()) {
+    await netlinkAttach({
+      kind: 'veth',
+      netnsPath: ep.netnsPath,
+      bridge: ep.bridge,
+      hostIfname: ep.hostIfName,
+      ifname: ep.ifName,
+      mac: ep.macAddress,
+      mtu: ep.mtu,
+      addresses: ep.addresses,
+      gateways: ep.gateways,
+    }).catch((e: unknown) => {
+      throw netlinkError(e);
+    });
+    return;
+  }
   const named = /^\/run\/netns\/([^/]+)$/.exec(ep.netnsPath)?.[1];
   let link: string | undefined;
   let name = named;
@@ -281,8 +332,24 @@ export async function attachEndpoint(
   }
 }
 
-/** Deletes a link in our netns (a veth takes its peer along); a missing device is fine. */
-export async function removeLink(session: IpSession, name: string): Promise<void> {
+/**
+ * Deletes a link in our netns, or inside `netnsPath` (a macvlan/ipvlan endpoint; rtnetlink
+ * only). A veth takes its peer along; a missing device or netns is fine. Throws TSC_NETWORK.
+ */
+export async function removeLink(
+  session: IpSession,
+  name: string,
+  netnsPath?: string,
+): Promise<void> {
+  if (usesNetlink() || netnsPath !== undefined) {
+    try {
+      await netlinkLinkDel(name, netnsPath);
+    } catch (e) {
+      if (e instanceof NativeError && (e.errno === 'ENODEV' || e.errno === 'ENOENT')) return;
+      throw netlinkError(e);
+    }
+    return;
+  }
   try {
     await session.run([`link del ${name}`]);
   } catch (e) {

@@ -5,14 +5,22 @@
 
 #include <cerrno>
 #include <cstring>
+#include <array>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 extern "C" {
+#include "netlink.h"
 #include "spec.h"
 #include "sys.h"
 }
+
+#include <arpa/inet.h>
+#include <linux/if_link.h>
+#include <net/if.h>
 
 namespace {
 
@@ -504,6 +512,218 @@ Napi::Value Lgetxattr(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), -ERANGE);
 }
 
+// ---- rtnetlink (netlink.c) on a worker thread ----
+
+// Reads an optional string property ("" when absent); a TypeError names the field.
+std::string NlStr(Napi::Object o, const char *key, bool required, size_t max = 255) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) {
+    if (required) throw Napi::TypeError::New(o.Env(), std::string("netlink: ") + key + " is missing");
+    return "";
+  }
+  if (!v.IsString())
+    throw Napi::TypeError::New(o.Env(), std::string("netlink: ") + key + " must be a string");
+  std::string s = v.As<Napi::String>().Utf8Value();
+  if (s.size() > max || s.find('\0') != std::string::npos)
+    throw Napi::TypeError::New(o.Env(), std::string("netlink: ") + key + " is invalid");
+  return s;
+}
+
+std::string NlIfname(Napi::Object o, const char *key, bool required) {
+  return NlStr(o, key, required, IFNAMSIZ - 1);
+}
+
+// "a.b.c.d/len" or "x::y/len" (or a bare address when allow_bare: gateways).
+tsc_nl_addr NlAddr(Napi::Env env, const std::string &text, bool allow_bare) {
+  tsc_nl_addr a{};
+  std::string ip = text;
+  size_t slash = text.find('/');
+  a.family = text.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+  int max = a.family == AF_INET6 ? 128 : 32;
+  a.prefix = max;
+  if (slash != std::string::npos) {
+    ip = text.substr(0, slash);
+    std::string len = text.substr(slash + 1);
+    if (len.empty() || len.size() > 3 || len.find_first_not_of("0123456789") != std::string::npos)
+      throw Napi::TypeError::New(env, "netlink: bad prefix length in " + text);
+    a.prefix = std::stoi(len);
+    if (a.prefix > max) throw Napi::TypeError::New(env, "netlink: bad prefix length in " + text);
+  } else if (!allow_bare) {
+    throw Napi::TypeError::New(env, "netlink: address " + text + " needs a prefix length");
+  }
+  if (inet_pton(a.family, ip.c_str(), a.addr) != 1)
+    throw Napi::TypeError::New(env, "netlink: bad address " + text);
+  return a;
+}
+
+std::vector<tsc_nl_addr> NlAddrs(Napi::Object o, const char *key, bool bare, size_t max) {
+  std::vector<tsc_nl_addr> out;
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return out;
+  if (!v.IsArray())
+    throw Napi::TypeError::New(o.Env(), std::string("netlink: ") + key + " must be an array");
+  Napi::Array arr = v.As<Napi::Array>();
+  if (arr.Length() > max)
+    throw Napi::TypeError::New(o.Env(), std::string("netlink: too many ") + key);
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value e = arr.Get(i);
+    if (!e.IsString())
+      throw Napi::TypeError::New(o.Env(), std::string("netlink: ") + key + " must hold strings");
+    out.push_back(NlAddr(o.Env(), e.As<Napi::String>().Utf8Value(), bare));
+  }
+  return out;
+}
+
+bool NlMac(Napi::Env env, const std::string &text, uint8_t mac[6]) {
+  if (text.empty()) return false;
+  unsigned b[6];
+  char tail;
+  if (text.size() != 17 || sscanf(text.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
+                                  &b[3], &b[4], &b[5], &tail) != 6)
+    throw Napi::TypeError::New(env, "netlink: bad mac " + text);
+  for (int i = 0; i < 6; i++) mac[i] = static_cast<uint8_t>(b[i]);
+  return true;
+}
+
+uint32_t NlMode(Napi::Env env, const std::string &kind, const std::string &mode) {
+  if (kind == "macvlan") {
+    if (mode.empty() || mode == "bridge") return MACVLAN_MODE_BRIDGE;
+    if (mode == "private") return MACVLAN_MODE_PRIVATE;
+    if (mode == "vepa") return MACVLAN_MODE_VEPA;
+    if (mode == "passthru") return MACVLAN_MODE_PASSTHRU;
+  } else if (kind == "ipvlan") {
+    if (mode.empty() || mode == "l2") return IPVLAN_MODE_L2;
+    if (mode == "l3") return IPVLAN_MODE_L3;
+    if (mode == "l3s") return IPVLAN_MODE_L3S;
+  } else {
+    return 0;
+  }
+  throw Napi::TypeError::New(env, "netlink: bad " + kind + " mode " + mode);
+}
+
+uint16_t NlIpvlanFlag(Napi::Env env, const std::string &flag) {
+  if (flag.empty() || flag == "bridge") return 0;
+  if (flag == "private") return IPVLAN_F_PRIVATE;
+  if (flag == "vepa") return IPVLAN_F_VEPA;
+  throw Napi::TypeError::New(env, "netlink: bad ipvlan flag " + flag);
+}
+
+// Runs one netlink operation on the libuv pool; resolves {errno, step, message} (errno 0 = ok).
+class NetlinkWorker : public Napi::AsyncWorker {
+ public:
+  NetlinkWorker(Napi::Env env, std::function<void(tsc_nl_result *)> op)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), op_(std::move(op)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override { op_(&result_); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("errno", Napi::Number::New(env, result_.err));
+    r.Set("step", Napi::String::New(env, result_.step));
+    r.Set("message", Napi::String::New(env, result_.message));
+    deferred_.Resolve(r);
+  }
+  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::function<void(tsc_nl_result *)> op_;
+  tsc_nl_result result_{};
+};
+
+Napi::Value Queue(Napi::Env env, std::function<void(tsc_nl_result *)> op) {
+  auto *w = new NetlinkWorker(env, std::move(op));
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Object NlObj(const Napi::CallbackInfo &info) {
+  if (info.Length() < 1 || !info[0].IsObject())
+    throw Napi::TypeError::New(info.Env(), "netlink: options must be an object");
+  return info[0].As<Napi::Object>();
+}
+
+// netlinkAttach({kind, netnsPath|netnsFd, bridge, hostIfname, parent, mode, ipvlanFlag, ifname,
+//                mac, mtu, addresses[], gateways[]}) -> Promise<{errno, step, message}>
+Napi::Value NetlinkAttach(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = NlObj(info);
+  struct Owned {
+    std::string netns, bridge, host, parent, ifname;
+    tsc_nl_endpoint a{};
+  };
+  auto own = std::make_shared<Owned>();
+  std::string kind = NlStr(o, "kind", false);
+  if (kind.empty()) kind = "veth";
+  tsc_nl_endpoint &a = own->a;
+  a.kind = kind == "veth" ? TSC_NL_VETH : kind == "macvlan" ? TSC_NL_MACVLAN
+           : kind == "ipvlan"                              ? TSC_NL_IPVLAN
+                                                           : 0;
+  if (a.kind == 0) throw Napi::TypeError::New(env, "netlink: bad kind " + kind);
+  own->netns = NlStr(o, "netnsPath", false, 4096);
+  a.netns_fd = -1;
+  Napi::Value fd = o.Get("netnsFd");
+  if (fd.IsNumber()) a.netns_fd = fd.As<Napi::Number>().Int32Value();
+  if (own->netns.empty() && a.netns_fd < 0)
+    throw Napi::TypeError::New(env, "netlink: netnsPath or netnsFd is required");
+  own->ifname = NlIfname(o, "ifname", true);
+  if (a.kind == TSC_NL_VETH) {
+    own->host = NlIfname(o, "hostIfname", true);
+    own->bridge = NlIfname(o, "bridge", false);
+  } else {
+    own->parent = NlIfname(o, "parent", true);
+  }
+  a.mode = NlMode(env, kind, NlStr(o, "mode", false));
+  a.ipvlan_flags = NlIpvlanFlag(env, NlStr(o, "ipvlanFlag", false));
+  a.has_mac = NlMac(env, NlStr(o, "mac", false), a.mac) ? 1 : 0;
+  Napi::Value mtu = o.Get("mtu");
+  if (mtu.IsNumber()) a.mtu = mtu.As<Napi::Number>().Uint32Value();
+  auto addrs = NlAddrs(o, "addresses", false, TSC_NL_MAX_ADDRS);
+  for (size_t i = 0; i < addrs.size(); i++) a.addrs[i] = addrs[i];
+  a.naddrs = static_cast<int>(addrs.size());
+  auto gws = NlAddrs(o, "gateways", true, 2);
+  for (size_t i = 0; i < gws.size(); i++) a.gateways[i] = gws[i];
+  a.ngateways = static_cast<int>(gws.size());
+  a.netns_path = own->netns.empty() ? nullptr : own->netns.c_str();
+  a.bridge = own->bridge.c_str();
+  a.host_ifname = own->host.c_str();
+  a.parent = own->parent.c_str();
+  a.ifname = own->ifname.c_str();
+  return Queue(env, [own](tsc_nl_result *r) { tsc_nl_attach(&own->a, r); });
+}
+
+// netlinkLinkDel(name, netnsPath?) -> Promise<{errno, step, message}>
+Napi::Value NetlinkLinkDel(const Napi::CallbackInfo &info) {
+  std::string name = StrArg(info, 0, "name");
+  std::string ns;
+  OptStrArg(info, 1, "netnsPath", ns);
+  if (name.empty() || name.size() >= IFNAMSIZ)
+    throw Napi::TypeError::New(info.Env(), "netlink: bad link name " + name);
+  return Queue(info.Env(), [name, ns](tsc_nl_result *r) {
+    tsc_nl_link_del(name.c_str(), ns.empty() ? nullptr : ns.c_str(), r);
+  });
+}
+
+// netlinkBridgeCreate({name, mac, mtu, addresses[]}) -> Promise<{errno, step, message}>
+Napi::Value NetlinkBridgeCreate(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = NlObj(info);
+  std::string name = NlIfname(o, "name", true);
+  uint8_t mac[6];
+  bool has_mac = NlMac(env, NlStr(o, "mac", false), mac);
+  uint32_t mtu = 0;
+  Napi::Value m = o.Get("mtu");
+  if (m.IsNumber()) mtu = m.As<Napi::Number>().Uint32Value();
+  auto addrs = NlAddrs(o, "addresses", false, TSC_NL_MAX_ADDRS);
+  std::array<uint8_t, 6> macv{};
+  std::copy(mac, mac + 6, macv.begin());
+  return Queue(env, [name, has_mac, macv, mtu, addrs](tsc_nl_result *r) {
+    tsc_nl_bridge_create(name.c_str(), has_mac ? macv.data() : nullptr, mtu, addrs.data(),
+                         static_cast<int>(addrs.size()), r);
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
   exports.Set("specVersion", Napi::Number::New(env, TSC_SPEC_VERSION));
@@ -518,6 +738,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setxattr", Napi::Function::New(env, Setxattr));
   exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
   exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
+  exports.Set("netlinkAttach", Napi::Function::New(env, NetlinkAttach));
+  exports.Set("netlinkLinkDel", Napi::Function::New(env, NetlinkLinkDel));
+  exports.Set("netlinkBridgeCreate", Napi::Function::New(env, NetlinkBridgeCreate));
   return exports;
 }
 

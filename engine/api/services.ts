@@ -39,6 +39,19 @@ export interface ContainerLogsQuery {
   readonly tail: number | 'all';
 }
 
+/** Docker's `ContainerPathStat` (header `X-Docker-Container-Path-Stat`, base64 of this JSON). */
+export interface ContainerPathStat {
+  readonly name: string;
+  /** Bytes. */
+  readonly size: number;
+  /** Go `os.FileMode` bits (type bits high, permission bits low). */
+  readonly mode: number;
+  /** RFC 3339 with nanoseconds (Go's `time.RFC3339Nano`). */
+  readonly mtime: string;
+  /** For a symlink, its target resolved inside the container; else `''`. */
+  readonly linkTarget: string;
+}
+
 /** Attach/exec stream plumbing: the hijacked connection and whether frames are multiplexed. */
 export interface AttachStreams {
   readonly conn: Duplex;
@@ -120,7 +133,18 @@ export interface ContainerService {
     ctx: OperationContext,
   ): Promise<{ Warnings: string[] }>;
   ContainerResize(id: string, h: number, w: number, ctx: OperationContext): Promise<void>;
-  ContainerArchive(id: string, path: string, out: Writable, ctx: OperationContext): Promise<void>;
+  /** Stat of a path in the container (`HEAD /containers/{id}/archive`). */
+  ContainerArchiveInfo(id: string, path: string, ctx: OperationContext): Promise<ContainerPathStat>;
+  /**
+   * Tar of a path in the container (`GET /containers/{id}/archive`): `open(stat)` is called once
+   * the path is found, before the first byte, and returns where the tar goes.
+   */
+  ContainerArchive(
+    id: string,
+    path: string,
+    open: (stat: ContainerPathStat) => Writable,
+    ctx: OperationContext,
+  ): Promise<void>;
   PutContainerArchive(
     id: string,
     path: string,
@@ -188,7 +212,11 @@ export interface ImageService {
   ): Promise<Dockerode.ImageRemoveInfo[]>;
   ImagePrune(filters: ApiFilters, ctx: OperationContext): Promise<Dockerode.PruneImagesInfo>;
   ImageLoad(tar: Readable, quiet: boolean, out: Writable, ctx: OperationContext): Promise<void>;
-  ImageGet(names: readonly string[], out: Writable, ctx: OperationContext): Promise<void>;
+  /**
+   * `docker save`: every name is resolved first (404 before any byte), then `open()` gives the
+   * stream the tar goes to.
+   */
+  ImageGet(names: readonly string[], open: () => Writable, ctx: OperationContext): Promise<void>;
   /** Count for `/info`. */
   count(): Promise<number>;
 }
@@ -218,6 +246,12 @@ export interface NetworkService {
   ): Promise<void>;
   NetworkPrune(filters: ApiFilters, ctx: OperationContext): Promise<Dockerode.PruneNetworksInfo>;
 }
+
+/** Sections of `GET /system/df` (its `type` query, API 1.42+). */
+export const DATA_USAGE_TYPES = ['container', 'image', 'volume', 'build-cache'] as const;
+
+/** One section of `GET /system/df`. */
+export type DataUsageType = (typeof DATA_USAGE_TYPES)[number];
 
 /** The services a daemon has; absent ones make their routes answer 501. */
 export interface EngineServices {

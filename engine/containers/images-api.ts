@@ -7,15 +7,14 @@ import { createHash } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 
 import type Dockerode from 'dockerode';
-import * as tarStream from 'tar-stream';
-import { createGunzip } from 'node:zlib';
 
-import { EngineError, TscError } from '../../base/errors.js';
+import { EngineError } from '../../base/errors.js';
 import type { ApiFilters, ImageService, OperationContext } from '../api/services.js';
 import { writeJsonLine } from '../api/stream.js';
 import type { EventBus } from '../events.js';
-import { MEDIA_TYPES, MAX_MANIFEST_SIZE, type ImageConfig } from '../images/oci.js';
+import { MAX_MANIFEST_SIZE, type ImageConfig } from '../images/oci.js';
 import { familiarName, familiarString, parseReference } from '../images/reference.js';
+import { loadImages, saveImages } from '../images/archive.js';
 import type { ImageStore } from '../images/store.js';
 
 /** Options of {@link StoreImageService}. */
@@ -189,9 +188,9 @@ export class StoreImageService implements ImageService {
   }
 
   /**
-   * `docker load`: a `docker save` archive (manifest.json + config + layer tars, optionally
-   * gzipped). Layer tars are stored as uncompressed OCI layers; an OCI manifest is written for the
-   * image and registered with its RepoTags.
+   * `docker load`: a docker-archive (`manifest.json`; layers plain, gzip or zstd) or an OCI layout
+   * tar, through engine/images' {@link loadImages} (every blob verified). Progress lines as
+   * dockerd's: `Loaded image: name:tag` or `Loaded image ID: sha256:...`.
    */
   async ImageLoad(
     tar: Readable,
@@ -199,41 +198,7 @@ export class StoreImageService implements ImageService {
     out: Writable,
     _ctx: OperationContext,
   ): Promise<void> {
-    const files = await readTar(tar);
-    const manifestJson = files.get('manifest.json');
-    if (!manifestJson)
-      throw new EngineError(
-        'TSC_ENGINE_UNSUPPORTED',
-        { kind: 'image', name: 'load' },
-        'load image: only docker save archives with manifest.json are supported',
-      );
-    const entries = JSON.parse(manifestJson.toString('utf8')) as Array<{
-      Config: string;
-      RepoTags: string[] | null;
-      Layers: string[];
-    }>;
-    for (const e of entries) {
-      const config = files.get(e.Config);
-      if (!config) throw new TscError('TSC_IMAGE_PULL', `load image: missing ${e.Config}`);
-      const configDigest = await this.deps.store.content.put(config);
-      const layers = [];
-      for (const l of e.Layers) {
-        const data = files.get(l);
-        if (!data) throw new TscError('TSC_IMAGE_PULL', `load image: missing ${l}`);
-        const digest = await this.deps.store.content.put(data);
-        layers.push({ mediaType: MEDIA_TYPES.ociLayer, digest, size: data.length });
-      }
-      const manifest = Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: MEDIA_TYPES.ociManifest,
-          config: { mediaType: MEDIA_TYPES.ociConfig, digest: configDigest, size: config.length },
-          layers,
-        }),
-      );
-      const manifestDigest = await this.deps.store.content.put(manifest);
-      const tags = e.RepoTags ?? [];
-      const id = await this.deps.store.register(manifestDigest, tags);
+    for (const { id, tags } of await loadImages(this.deps.store, tar)) {
       for (const t of tags) {
         if (!quiet) await writeJsonLine(out, { stream: `Loaded image: ${t}\n` });
       }
@@ -243,55 +208,27 @@ export class StoreImageService implements ImageService {
     }
   }
 
-  ImageGet(_names: readonly string[], _out: Writable, _ctx: OperationContext): Promise<void> {
-    return Promise.reject(
-      new EngineError(
-        'TSC_ENGINE_UNSUPPORTED',
-        { kind: 'image', name: 'get' },
-        'ImageGet (docker save) is not implemented by the tscompose engine yet',
-      ),
-    );
+  /**
+   * `docker save` (`GET /images/{name}/get`, `GET /images/get?names=`): engine/images'
+   * {@link saveImages} (OCI layout plus docker-archive `manifest.json` and `repositories`).
+   * @throws EngineError TSC_IMAGE_NOT_FOUND (404 `No such image: x`) before any byte is sent
+   */
+  async ImageGet(
+    names: readonly string[],
+    open: () => Writable,
+    _ctx: OperationContext,
+  ): Promise<void> {
+    for (const n of names) await this.deps.store.resolveImage(n);
+    await saveImages(this.deps.store, names, open());
+    for (const n of names) {
+      const id = await this.deps.store.resolveImage(n);
+      this.deps.events.publish({ Type: 'image', Action: 'save', ID: id });
+    }
   }
 
   async count(): Promise<number> {
     return (await this.deps.store.records()).length;
   }
-}
-
-/** Reads a (possibly gzipped) tar stream into memory: path -> bytes. */
-async function readTar(input: Readable): Promise<Map<string, Buffer>> {
-  const chunks: Buffer[] = [];
-  for await (const c of input) chunks.push(c as Buffer);
-  let data = Buffer.concat(chunks);
-  if (data[0] === 0x1f && data[1] === 0x8b) {
-    const gunzip = createGunzip();
-    const outChunks: Buffer[] = [];
-    await new Promise<void>((resolve, reject) => {
-      gunzip.on('data', (c: Buffer) => outChunks.push(c));
-      gunzip.on('end', resolve);
-      gunzip.on('error', reject);
-      gunzip.end(data);
-    });
-    data = Buffer.concat(outChunks);
-  }
-  const files = new Map<string, Buffer>();
-  const extract = tarStream.extract();
-  await new Promise<void>((resolve, reject) => {
-    extract.on('entry', (header, stream, next) => {
-      const parts: Buffer[] = [];
-      stream.on('data', (c: unknown) => parts.push(c as Buffer));
-      stream.on('end', () => {
-        if (header.type === 'file')
-          files.set(header.name.replace(/^\.\//, ''), Buffer.concat(parts));
-        next();
-      });
-      stream.resume();
-    });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
-    extract.end(data);
-  });
-  return files;
 }
 
 /** sha256 digest of bytes (exported for tests). */

@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { registerNetworkRoutes } from '../api/routes/networks.js';
+import { registerDataUsageRoute } from '../api/routes/system-df.js';
 import { createCgroupManager } from '../cgroups/index.js';
 import type { DaemonCore, DaemonPlugin, DaemonPluginFactory } from '../daemon.js';
 import { ImageStore } from '../images/store.js';
+import { dataUsage } from './data-usage.js';
 import { StoreImageService } from './images-api.js';
 import { EngineNetworks } from './networking.js';
 import { EngineNetworkService } from './networks-api.js';
@@ -77,6 +79,9 @@ export function containersPlugin(opts: ContainersPluginOptions = {}): DaemonPlug
         });
         registerImageRoutes(router, imageService);
         registerNetworkRoutes(router, networkService);
+        registerDataUsageRoute(router, (types, ctx) =>
+          dataUsage({ containers, images, volumes: core.volumes }, types, ctx.signal),
+        );
       },
       async close() {
         await containers.close();

@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, promises as fsp, readFileSync } from 'node:fs';
 import { constants as osConstants, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 import type Dockerode from 'dockerode';
 
@@ -20,6 +20,7 @@ import type {
   ApiFilters,
   AttachStreams,
   ContainerCreateBody,
+  ContainerPathStat,
   ContainerLogsQuery,
   ContainerService,
   OperationContext,
@@ -65,6 +66,7 @@ import {
   type ContainerRecord,
   type HostConfig,
 } from './config.js';
+import { extractArchive, statPath, writeArchive, type FsView, type ViewMount } from './archive.js';
 import { streamLogs } from './logs.js';
 import { DEFAULT_NETWORK, type EngineNetworks } from './networking.js';
 import { inspectView, matchesFilters, summaryView, type ContainerPaths } from './views.js';
@@ -175,7 +177,12 @@ export function resourcesOf(h: HostConfig): Resources {
 export class ContainerManager implements ContainerService {
   private readonly records = new Map<string, ContainerRecord>();
   private readonly collection: RecordCollection<ContainerRecord>;
-  private readonly names = new NameRegistry('container');
+  // dockerd's exact wording (moby daemon/names.go), which clients match on
+  private readonly names = new NameRegistry(
+    'container',
+    (name, owner) =>
+      `Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`,
+  );
   private readonly lock = new KeyedLock();
   private readonly bus = new EventEmitter();
   private readonly monitors = new Map<string, Promise<void>>();
@@ -1379,19 +1386,72 @@ export class ContainerManager implements ContainerService {
     });
   }
 
+  /**
+   * Runs `fn` over the container's filesystem (engine/containers/archive.ts): a running container
+   * through `/proc/<init>/root` (its mounts included); any other with its rootfs mounted for the
+   * call under the container's lock, bind and volume mounts mapped by path.
+   */
+  private async withView<T>(ref: string, fn: (view: FsView) => Promise<T>): Promise<T> {
+    const r = this.get(ref);
+    const mounts = (proc: boolean): ViewMount[] =>
+      r.Mounts.filter((m) => m.Type !== 'tmpfs' || proc).map((m) => ({
+        destination: m.Destination,
+        source: proc || m.Source === '' ? undefined : m.Source,
+        readOnly: !m.RW,
+      }));
+    const base = { ref, readonlyRootfs: r.HostConfig.ReadonlyRootfs === true };
+    const live = (): number | undefined => {
+      const pid = r.State.Running ? r.Runtime?.initPid : undefined;
+      return pid !== undefined && isAlive(pid) ? pid : undefined;
+    };
+    const pid = live();
+    if (pid !== undefined) return fn({ ...base, root: `/proc/${pid}/root`, mounts: mounts(true) });
+    let viaProc: number | undefined;
+    const out = await this.lock.run(r.Id, async () => {
+      viaProc = live();
+      if (viaProc !== undefined) return undefined;
+      const target = this.paths(r.Id).rootfs;
+      const wasMounted = this.isMounted(target);
+      if (!wasMounted) await this.mountRootfs(r, target);
+      try {
+        return { v: await fn({ ...base, root: target, mounts: mounts(false) }) };
+      } finally {
+        if (!wasMounted) await this.unmountRootfs(target);
+      }
+    });
+    if (out) return out.v;
+    return fn({ ...base, root: `/proc/${viaProc}/root`, mounts: mounts(true) });
+  }
+
+  ContainerArchiveInfo(
+    ref: string,
+    path: string,
+    _ctx: OperationContext,
+  ): Promise<ContainerPathStat> {
+    return this.withView(ref, async (view) => (await statPath(view, path)).stat);
+  }
+
   ContainerArchive(
-    _id: string,
-    _path: string,
-    _out: Writable,
+    ref: string,
+    path: string,
+    open: (stat: ContainerPathStat) => Writable,
     _ctx: OperationContext,
   ): Promise<void> {
-    return this.settle(() => {
-      throw unsupported('ContainerArchive (GET /containers/{id}/archive)');
+    return this.withView(ref, async (view) => {
+      const found = await statPath(view, path);
+      await writeArchive(view, found, open(found.stat));
     });
   }
 
-  PutContainerArchive(): Promise<void> {
-    return Promise.reject(unsupported('PutContainerArchive (PUT /containers/{id}/archive)'));
+  PutContainerArchive(
+    ref: string,
+    path: string,
+    q: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean },
+    tar: Readable,
+    _ctx: OperationContext,
+  ): Promise<void> {
+    const user = this.get(ref).Config.User ?? '';
+    return this.withView(ref, (view) => extractArchive(view, path, tar, { ...q, user }));
   }
 
   // ---------------------------------------------------------------- logs / attach / top / stats

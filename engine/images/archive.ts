@@ -25,7 +25,7 @@ import {
   type ImageRuntimeConfig,
   type Index,
 } from './oci.js';
-import { familiarString, parseReference } from './reference.js';
+import { familiarName, familiarString, parseReference } from './reference.js';
 import type { ImageStore } from './store.js';
 import { applyLayer, createDecompress, HashingStream, sniffCompression } from './unpack.js';
 
@@ -229,7 +229,9 @@ async function loadOciLayout(
 
 /**
  * Writes images to a tar (`docker save`): an OCI layout (`oci-layout`, `index.json`,
- * `blobs/sha256/`) plus a docker-archive `manifest.json` over the same blobs.
+ * `blobs/sha256/`) plus a docker-archive `manifest.json` over the same blobs and the legacy
+ * `repositories` file (`{"busybox":{"1.36":"<image id hex>"}}`). Layers stay as stored (gzip
+ * when pulled); dockerd's and our loaders decompress them.
  * @throws EngineError TSC_IMAGE_NOT_FOUND
  */
 export async function saveImages(
@@ -242,6 +244,8 @@ export async function saveImages(
   const written = new Set<string>();
   const indexEntries: Descriptor[] = [];
   const manifestJson: ArchiveManifestEntry[] = [];
+  // legacy `repositories` (name -> tag -> id); loaders that read manifest.json ignore it
+  const repositories: Record<string, Record<string, string>> = {};
   const addBlob = async (digest: string): Promise<void> => {
     if (written.has(digest)) return;
     written.add(digest);
@@ -296,6 +300,11 @@ export async function saveImages(
           : {}),
       });
     }
+    for (const t of repoTags) {
+      const ref = parseReference(t);
+      const repo = familiarName(ref);
+      (repositories[repo] ??= {})[ref.tag ?? 'latest'] = id.slice(7);
+    }
     manifestJson.push({
       Config: `blobs/sha256/${id.slice(7)}`,
       RepoTags: repoTags.map((t) => familiarString(parseReference(t))),
@@ -308,6 +317,7 @@ export async function saveImages(
     JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: indexEntries }),
   );
   await addFile('manifest.json', JSON.stringify(manifestJson));
+  await addFile('repositories', JSON.stringify(repositories));
   pack.finalize();
   await done;
 }

@@ -12,6 +12,8 @@ export class NameRegistry {
   constructor(
     /** The resource kind for messages (`container`, `volume`). */
     readonly kind: string,
+    /** The conflict message for `name` held by `owner` (default: the generic wording below). */
+    private readonly conflictMessage?: (name: string, owner: string) => string,
   ) {}
 
   /**
@@ -24,7 +26,8 @@ export class NameRegistry {
       throw new EngineError(
         'TSC_ENGINE_CONFLICT',
         { kind: this.kind, name },
-        `the ${this.kind} name "${name}" is already in use by ${this.kind} "${owner}". You have to remove (or rename) that ${this.kind} to be able to reuse that name`,
+        this.conflictMessage?.(name, owner) ??
+          `the ${this.kind} name "${name}" is already in use by ${this.kind} "${owner}". You have to remove (or rename) that ${this.kind} to be able to reuse that name`,
       );
     }
     this.owners.set(name, id);

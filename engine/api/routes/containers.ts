@@ -6,7 +6,12 @@
 import { EngineError } from '../../../base/errors.js';
 import { parseFilters } from '../../events.js';
 import type { ApiContext, Router } from '../router.js';
-import type { ContainerCreateBody, ContainerService, OperationContext } from '../services.js';
+import type {
+  ContainerCreateBody,
+  ContainerPathStat,
+  ContainerService,
+  OperationContext,
+} from '../services.js';
 import { compareApiVersions } from '../version.js';
 
 /** Extra hooks a container service can offer the routes (TTY detection for stream framing). */
@@ -17,7 +22,7 @@ export interface ContainerRouteHooks {
   execTty?(id: string): boolean;
 }
 
-/** Top-level keys of a create body (Config + HostConfig + NetworkingConfig); others are refused. */
+/** Top-level keys of a create body (Config + HostConfig + NetworkingConfig); others are dropped. */
 const CREATE_KEYS = new Set([
   'Hostname',
   'Domainname',
@@ -60,10 +65,10 @@ function invalid(name: string, message: string): EngineError {
 export function parseCreateBody(v: unknown): ContainerCreateBody {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
     throw invalid('body', 'invalid JSON: body must be an object');
-  const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    if (!CREATE_KEYS.has(k)) throw invalid(k, `invalid JSON: unknown field "${k}"`);
-  }
+  // dockerd decodes without DisallowUnknownFields: unknown fields are ignored, not refused
+  const o: Record<string, unknown> = Object.fromEntries(
+    Object.entries(v as Record<string, unknown>).filter(([k]) => CREATE_KEYS.has(k)),
+  );
   for (const k of ['Env', 'Cmd', 'Entrypoint']) {
     const x = o[k];
     if (x === undefined || x === null || typeof x === 'string') continue;
@@ -304,4 +309,35 @@ export function registerContainerRoutes(
   router.add('GET', '/exec/{id}/json', async (ctx) => ({
     json: await svc.ExecInspect(id(ctx), op(ctx)),
   }));
+
+  // archive: the path's stat travels base64-encoded in X-Docker-Container-Path-Stat
+  const statHeader = (stat: ContainerPathStat): Record<string, string> => ({
+    'X-Docker-Container-Path-Stat': Buffer.from(JSON.stringify(stat)).toString('base64'),
+  });
+  router.add('HEAD', '/containers/{id}/archive', async (ctx) => {
+    const stat = await svc.ContainerArchiveInfo(id(ctx), ctx.query.get('path') ?? '', op(ctx));
+    return { status: 200, text: '', headers: statHeader(stat) };
+  });
+  router.add('GET', '/containers/{id}/archive', async (ctx) => {
+    await svc.ContainerArchive(
+      id(ctx),
+      ctx.query.get('path') ?? '',
+      (stat) => ctx.stream(200, 'application/x-tar', statHeader(stat)),
+      op(ctx),
+    );
+    return undefined;
+  });
+  router.add('PUT', '/containers/{id}/archive', async (ctx) => {
+    await svc.PutContainerArchive(
+      id(ctx),
+      ctx.query.get('path') ?? '',
+      {
+        noOverwriteDirNonDir: ctx.bool('noOverwriteDirNonDir'),
+        copyUIDGID: ctx.bool('copyUIDGID'),
+      },
+      ctx.req,
+      op(ctx),
+    );
+    return { status: 200, text: '' };
+  });
 }

@@ -86,5 +86,16 @@ export function registerImageRoutes(router: Router, svc: ImageService): void {
     }
     return undefined;
   });
-  // GET /images/{name}/get and /images/get (docker save) stay 501: the store cannot export yet
+  const save = async (ctx: ApiContext, names: string[]): Promise<undefined> => {
+    if (names.length === 0)
+      throw new EngineError(
+        'TSC_ENGINE_INVALID',
+        { kind: 'query', name: 'names' },
+        'no image names given (names)',
+      );
+    await svc.ImageGet(names, () => ctx.stream(200, 'application/x-tar'), op(ctx));
+    return undefined;
+  };
+  router.add('GET', '/images/get', (ctx) => save(ctx, ctx.query.getAll('names')));
+  router.add('GET', '/images/{name*}/get', (ctx) => save(ctx, [ctx.params.name ?? '']));
 }

@@ -1,0 +1,374 @@
+/**
+ * bench/compose-up: `up -d` until every container runs, and `down`, of 1/5/10/20 busybox services
+ * (one default network), median of BENCH_ROUNDS (5), through tscompose + our engine, next to
+ * docker-compose v1 + a private dockerd and podman-compose + podman on the same files. Prints times
+ * and ratios (peer / ours), never asserts. Root only; removes every engine, daemon, container,
+ * network and temp dir it made. Run: npm run bench:compose-up  (BENCH_SIZES=1,5 BENCH_ROUNDS=3)
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import Docker from 'dockerode';
+
+import { fullBusyboxLayers, makeHome, removeNetworks } from '../../test/helpers/engine.js';
+import { ensureDebPackages } from '../../test/helpers/host.js';
+import { startDockerd, stopDockerd } from '../../test/e2e/cli/dockerd.js';
+
+const SIZES = (process.env.BENCH_SIZES ?? '1,5,10,20').split(',').map(Number);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const CLI = path.resolve(__dirname, '..', '..', 'cli', 'main.js');
+const DAEMON = path.resolve(__dirname, '..', '..', 'engine', 'daemon.js');
+
+/** One compose implementation + its daemon, as the bench drives it. */
+interface Tool {
+  readonly name: string;
+  /** argv (with env) of `<tool> -p P -f F <args...>`. */
+  argv(project: string, file: string, args: readonly string[]): string[];
+  readonly env: NodeJS.ProcessEnv;
+  /** Running containers of the project. */
+  running(project: string): Promise<number>;
+  /** All containers of the project. */
+  all(project: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+interface Result {
+  up: number;
+  down: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+/** The compose file: n services sleeping until SIGTERM (a trap, so `down` needs no grace period). */
+function composeFile(n: number): string {
+  let s = 'services:\n';
+  for (let i = 1; i <= n; i++) {
+    s += `  s${i}:\n    image: busybox:1.36\n`;
+    s += `    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 2147483647 & wait"]\n`;
+  }
+  return s;
+}
+
+function run(tool: Tool, project: string, file: string, args: readonly string[]): void {
+  const [exe, ...rest] = tool.argv(project, file, args);
+  execFileSync(exe!, rest, {
+    env: tool.env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 64 << 20,
+    timeout: 600_000,
+  });
+}
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e9;
+
+/** One round: `up -d` until n running, then `down` until none left; seconds each. */
+async function round(tool: Tool, project: string, file: string, n: number): Promise<Result> {
+  const t0 = now();
+  run(tool, project, file, ['up', '-d']);
+  let t1 = now();
+  if ((await tool.running(project)) < n) {
+    for (let i = 0; (await tool.running(project)) < n; i++) {
+      if (i > 600) throw new Error(`${tool.name}: ${n} containers not running after up -d`);
+      await sleep(50);
+    }
+    t1 = now();
+  }
+  const t2 = now();
+  run(tool, project, file, ['down']);
+  let t3 = now();
+  if ((await tool.all(project)) > 0) {
+    for (let i = 0; (await tool.all(project)) > 0; i++) {
+      if (i > 600) throw new Error(`${tool.name}: containers left after down`);
+      await sleep(50);
+    }
+    t3 = now();
+  }
+  return { up: t1 - t0, down: t3 - t2 };
+}
+
+async function measure(tool: Tool, work: string): Promise<Map<number, Result>> {
+  const out = new Map<number, Result>();
+  for (const n of SIZES) {
+    const file = path.join(work, `compose-${n}.yaml`);
+    const project = `tsc-bench-cu-${n}`;
+    const ups: number[] = [];
+    const downs: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const res = await round(tool, project, file, n);
+      ups.push(res.up);
+      downs.push(res.down);
+    }
+    out.set(n, { up: median(ups), down: median(downs) });
+    console.log(
+      `  ${tool.name.padEnd(15)} ${String(n).padStart(2)} services  up ${median(ups).toFixed(2)} s  down ${median(downs).toFixed(2)} s`,
+    );
+  }
+  return out;
+}
+
+/** Counts a dockerode daemon's containers of a compose project. */
+function dockerCounter(api: Docker): Pick<Tool, 'running' | 'all'> {
+  const count = async (project: string, status?: string): Promise<number> =>
+    (
+      await api.listContainers({
+        all: true,
+        filters: {
+          label: [`com.docker.compose.project=${project}`],
+          ...(status ? { status: [status] } : {}),
+        },
+      })
+    ).length;
+  return { running: (p) => count(p, 'running'), all: (p) => count(p) };
+}
+
+/** tscompose + our engine (dist/engine/daemon.js) on a temp data root and socket. */
+async function startOurs(): Promise<Tool> {
+  const home = await makeHome({ layers: fullBusyboxLayers() });
+  const log = fs.openSync(path.join(home.dir, 'engine.log'), 'a');
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [DAEMON, '--data-root', home.dataRoot, '--socket', home.socket, '--pidfile', home.pidFile],
+    { stdio: ['ignore', log, log] },
+  );
+  fs.closeSync(log);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const api = new Docker({ socketPath: home.socket });
+  const stop = async (): Promise<void> => {
+    try {
+      if (child.exitCode === null && child.signalCode === null) {
+        for (const c of await api.listContainers({ all: true }).catch(() => []))
+          await api.getContainer(c.Id).remove({ force: true });
+        child.kill('SIGTERM');
+        await exited;
+      }
+      await removeNetworks(home);
+    } finally {
+      fs.rmSync(home.dir, { recursive: true, force: true });
+    }
+  };
+  for (let i = 0; ; i++) {
+    if (
+      await api.ping().then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
+    if (child.exitCode !== null || i > 600) {
+      const why = fs.readFileSync(path.join(home.dir, 'engine.log'), 'utf8').slice(-2000);
+      await stop();
+      throw new Error(`engine did not start: ${why}`);
+    }
+    await sleep(50);
+  }
+  return {
+    name: 'tscompose',
+    argv: (p, f, args) => [process.execPath, CLI, '-p', p, '-f', f, ...args],
+    env: { ...process.env, DOCKER_HOST: `unix://${home.socket}` },
+    ...dockerCounter(api),
+    stop,
+  };
+}
+
+/** docker-compose v1 against a private dockerd (test/e2e/cli/dockerd.ts). */
+async function startDockerCompose(): Promise<Tool> {
+  ensureDebPackages(['docker.io', 'docker-compose', 'busybox-static']);
+  const d = await startDockerd();
+  return {
+    name: 'docker-compose',
+    argv: (p, f, args) => ['docker-compose', '-p', p, '-f', f, ...args],
+    env: { ...process.env, DOCKER_HOST: d.host },
+    ...dockerCounter(d.api),
+    stop: () => stopDockerd(d),
+  };
+}
+
+/** iptables rules (filter and nat) and ip_forward, to give back after podman's netavark. */
+function saveNetState(): { rules: string; ipForward: string } {
+  return {
+    rules: execFileSync('iptables-save', { encoding: 'utf8' }),
+    ipForward: fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'),
+  };
+}
+
+/**
+ * podman-compose + podman with a private config (runc: crun refuses this host's hybrid cgroups;
+ * ulimits within the session's hard limits), storage, run and network dirs under a temp dir.
+ */
+async function startPodman(): Promise<Tool> {
+  ensureDebPackages(['podman', 'podman-compose', 'runc', 'busybox-static', 'iptables']);
+  const saved = saveNetState();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-bench-podman-'));
+  for (const d of ['storage', 'run', 'tmp', 'networks', 'rootfs']) fs.mkdirSync(path.join(dir, d));
+  fs.writeFileSync(
+    path.join(dir, 'containers.conf'),
+    `[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n` +
+      `[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "none"\n` +
+      `tmp_dir = "${dir}/tmp"\n[network]\nnetwork_config_dir = "${dir}/networks"\n`,
+  );
+  fs.writeFileSync(
+    path.join(dir, 'storage.conf'),
+    `[storage]\ndriver = "overlay"\ngraphroot = "${dir}/storage"\nrunroot = "${dir}/run"\n`,
+  );
+  const env = {
+    ...process.env,
+    CONTAINERS_CONF: path.join(dir, 'containers.conf'),
+    CONTAINERS_STORAGE_CONF: path.join(dir, 'storage.conf'),
+  };
+  const podman = (args: readonly string[], input?: Buffer): string =>
+    execFileSync('podman', [...args], {
+      env,
+      encoding: 'utf8',
+      ...(input ? { input } : {}),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      maxBuffer: 64 << 20,
+    });
+  const stop = (): Promise<void> => {
+    try {
+      podman(['rm', '-af', '-t', '0']);
+      for (const n of podman(['network', 'ls', '--format', '{{.Name}}']).split('\n'))
+        if (n !== '' && n !== 'podman') podman(['network', 'rm', '-f', n]);
+      podman(['system', 'reset', '-f']);
+    } catch (e) {
+      console.error(`podman cleanup: ${String(e)}`);
+    } finally {
+      const mounts = fs
+        .readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[4] ?? '')
+        .filter((m) => m.startsWith(dir))
+        .sort((a, b) => b.length - a.length);
+      for (const m of mounts) execFileSync('umount', ['-l', m]);
+      fs.rmSync(dir, { recursive: true, force: true });
+      const after = saveNetState();
+      if (after.rules !== saved.rules) execFileSync('iptables-restore', { input: saved.rules });
+      if (after.ipForward !== saved.ipForward)
+        fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', saved.ipForward);
+    }
+    return Promise.resolve();
+  };
+  try {
+    const root = path.join(dir, 'rootfs');
+    for (const d of ['bin', 'etc', 'tmp', 'root']) fs.mkdirSync(path.join(root, d));
+    fs.copyFileSync('/bin/busybox', path.join(root, 'bin', 'busybox'));
+    fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
+    execFileSync('chroot', [root, '/bin/busybox', '--install', '-s', '/bin']);
+    fs.writeFileSync(path.join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+    fs.writeFileSync(path.join(root, 'etc', 'group'), 'root:x:0:\n');
+    const tarball = execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 64 << 20 });
+    podman(['import', '--change', 'CMD ["sh"]', '-', 'localhost/busybox:1.36'], tarball);
+    podman(['tag', 'localhost/busybox:1.36', 'docker.io/library/busybox:1.36']);
+    const count = (project: string, status?: string): Promise<number> =>
+      Promise.resolve(
+        podman([
+          'ps',
+          '-aq',
+          '--filter',
+          `label=io.podman.compose.project=${project}`,
+          ...(status ? ['--filter', `status=${status}`] : []),
+        ])
+          .split('\n')
+          .filter((l) => l !== '').length,
+      );
+    return {
+      name: 'podman-compose',
+      argv: (p, f, args) => ['podman-compose', '-p', p, '-f', f, ...args],
+      env,
+      running: (p) => count(p, 'running'),
+      all: (p) => count(p),
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.error('bench/compose-up needs root');
+    process.exit(2);
+  }
+  ensureDebPackages(['busybox-static', 'iptables']);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-bench-compose-up-'));
+  const results = new Map<string, Map<number, Result>>();
+  const why = new Map<string, string>();
+  try {
+    for (const n of SIZES) fs.writeFileSync(path.join(work, `compose-${n}.yaml`), composeFile(n));
+    const starters: [string, () => Promise<Tool>][] = [
+      ['tscompose', startOurs],
+      ['docker-compose', startDockerCompose],
+      ['podman-compose', startPodman],
+    ];
+    console.log(`compose-up: sizes ${SIZES.join('/')}, median of ${ROUNDS}`);
+    for (const [name, start] of starters) {
+      let tool: Tool;
+      try {
+        tool = await start();
+      } catch (e) {
+        why.set(name, `cannot start: ${e instanceof Error ? e.message : String(e)}`);
+        console.log(`  ${name}: ${why.get(name)}`);
+        continue;
+      }
+      try {
+        results.set(name, await measure(tool, work));
+      } catch (e) {
+        why.set(name, `failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 2000));
+        console.log(`  ${name}: ${why.get(name)}`);
+        for (const n of SIZES) {
+          try {
+            run(tool, `tsc-bench-cu-${n}`, path.join(work, `compose-${n}.yaml`), ['down']);
+          } catch {
+            // best effort before the daemon goes
+          }
+        }
+      } finally {
+        await tool.stop();
+      }
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+
+  const ours = results.get('tscompose');
+  console.log('');
+  console.log('services  tool             up -d (s)  down (s)  up peer/ours  down peer/ours');
+  for (const n of SIZES) {
+    for (const [name, r] of results) {
+      const res = r.get(n);
+      if (!res) continue;
+      const o = ours?.get(n);
+      const ratio = (peer: number, us: number | undefined): string =>
+        name === 'tscompose' || us === undefined ? '' : `${(peer / us).toFixed(1)}x`;
+      console.log(
+        `${String(n).padStart(8)}  ${name.padEnd(15)}  ${res.up.toFixed(2).padStart(9)}  ${res.down
+          .toFixed(2)
+          .padStart(
+            8,
+          )}  ${ratio(res.up, o?.up).padStart(12)}  ${ratio(res.down, o?.down).padStart(14)}`,
+      );
+    }
+  }
+  for (const [name, w] of why) console.log(`${name}: not measured (${w})`);
+  const o10 = ours?.get(10);
+  const peers10 = [...results].filter(([n]) => n !== 'tscompose').map(([, r]) => r.get(10));
+  if (o10 && peers10.length > 0) {
+    const fastestUp = Math.min(...peers10.map((r) => r?.up ?? Infinity));
+    const fastestDown = Math.min(...peers10.map((r) => r?.down ?? Infinity));
+    console.log(
+      `10 services, fastest peer / ours: up ${(fastestUp / o10.up).toFixed(1)}x, down ${(fastestDown / o10.down).toFixed(1)}x (target 5x)`,
+    );
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

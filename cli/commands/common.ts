@@ -55,11 +55,17 @@ export async function openProject(
   return { docker, name, loaded };
 }
 
-/** The project's services by name, validating names given on the command line. */
+/**
+ * Validates service names given on the command line against the project. Throws a
+ * TSC_COMPOSE_REFERENCE `no such service: NAME` (exit 1, like docker compose's
+ * `compose-go:types/project.go#GetServices` error; not a usage error).
+ */
 export function checkServices(ctx: ProjectContext, services: readonly string[]): void {
   if (!ctx.loaded) return;
   for (const s of services) {
-    if (ctx.loaded.project.services[s] === undefined) throw new UsageError(`no such service: ${s}`);
+    if (ctx.loaded.project.services[s] === undefined) {
+      throw new TscError('TSC_COMPOSE_REFERENCE', `no such service: ${s}`);
+    }
   }
 }
 

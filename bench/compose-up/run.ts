@@ -3,7 +3,7 @@
  * (one default network), median of BENCH_ROUNDS (5), through tscompose + our engine, next to
  * docker-compose v1 + a private dockerd and podman-compose + podman on the same files. Prints times
  * and ratios (peer / ours), never asserts. Root only; removes every engine, daemon, container,
- * network and temp dir it made. Run: npm run bench:compose-up  (BENCH_SIZES=1,5 BENCH_ROUNDS=3)
+ * network and temp dir it made. Run: npm run bench:compose-up  (BENCH_SIZES=1,5 BENCH_ROUNDS=3 BENCH_TOOLS=tscompose)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -18,6 +18,8 @@ import { startDockerd, stopDockerd } from '../../test/e2e/cli/dockerd.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '1,5,10,20').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** BENCH_TOOLS=tscompose,podman-compose measures only those (default: all three). */
+const TOOLS = process.env.BENCH_TOOLS?.split(',');
 const CLI = path.resolve(__dirname, '..', '..', 'cli', 'main.js');
 const DAEMON = path.resolve(__dirname, '..', '..', 'engine', 'daemon.js');
 
@@ -308,7 +310,9 @@ async function main(): Promise<void> {
       ['podman-compose', startPodman],
     ];
     console.log(`compose-up: sizes ${SIZES.join('/')}, median of ${ROUNDS}`);
-    for (const [name, start] of starters) {
+    for (const [name, start] of starters.filter(
+      ([n]) => TOOLS === undefined || TOOLS.includes(n),
+    )) {
       let tool: Tool;
       try {
         tool = await start();

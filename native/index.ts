@@ -78,7 +78,7 @@ export interface NetlinkEndpoint {
   readonly mtu?: number;
   /** Container addresses with prefix length (at most 8; IPv6 ones skip DAD). */
   readonly addresses?: readonly string[];
-  /** Default routes via these gateways (at most 2, one per family). */
+  /** Default routes via these gateways (at most 2, one per family); `0.0.0.0`/`::` = a device route. */
   readonly gateways?: readonly string[];
 }
 

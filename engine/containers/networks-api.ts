@@ -156,7 +156,7 @@ export class EngineNetworkService implements NetworkService {
       Type: 'network',
       Action: 'destroy',
       ID: n.Id,
-      Attributes: { name: n.Name, type: 'bridge' },
+      Attributes: { name: n.Name, type: n.Driver },
     });
   }
 

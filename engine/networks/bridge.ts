@@ -332,6 +332,59 @@ export async function attachEndpoint(
   }
 }
 
+/** A macvlan/ipvlan endpoint: a child of a parent link in our netns, born in the container's. */
+export interface ChildLinkSpec {
+  /** `macvlan` or `ipvlan`. */
+  readonly kind: 'macvlan' | 'ipvlan';
+  /** The parent link in our netns (`driver_opts.parent`). */
+  readonly parent: string;
+  /** `macvlan_mode` (bridge, private, vepa, passthru) or `ipvlan_mode` (l2, l3, l3s). */
+  readonly mode: string;
+  /** `ipvlan_flag` (bridge, private, vepa); '' for macvlan. */
+  readonly ipvlanFlag: string;
+  /** Name inside the container (`eth0`...). */
+  readonly ifName: string;
+  /** The container's netns file. */
+  readonly netnsPath: string;
+  /** MAC of a macvlan child ('' = kernel's; ipvlan children have their parent's). */
+  readonly macAddress: string;
+  /** Container addresses with prefix length. */
+  readonly addresses: readonly string[];
+  /** Default routes: gateway addresses, or `0.0.0.0`/`::` for a device route (ipvlan l3). */
+  readonly gateways: readonly string[];
+}
+
+/**
+ * Creates a macvlan/ipvlan child of `parent` directly in the container netns and configures it
+ * (rtnetlink only; moby drivers/macvlan, drivers/ipvlan `CreateEndpoint`+`Join`). Undone on
+ * failure. Throws TSC_NETWORK (EOPNOTSUPP when the kernel lacks the link kind, ENODEV when the
+ * parent is gone).
+ */
+export async function attachChildLink(spec: ChildLinkSpec): Promise<void> {
+  if (!netlinkAvailable()) {
+    throw new TscError(
+      'TSC_NETWORK',
+      `attach ${spec.ifName}: ${spec.kind} needs the addon's rtnetlink client`,
+      {
+        hint: 'run `npm rebuild`',
+      },
+    );
+  }
+  await netlinkAttach({
+    kind: spec.kind,
+    netnsPath: spec.netnsPath,
+    parent: spec.parent,
+    mode: spec.mode,
+    ...(spec.kind === 'ipvlan' ? { ipvlanFlag: spec.ipvlanFlag } : {}),
+    ifname: spec.ifName,
+    ...(spec.macAddress !== '' && spec.kind === 'macvlan' ? { mac: spec.macAddress } : {}),
+    addresses: spec.addresses,
+    gateways: spec.gateways,
+  }).catch((e: unknown) => {
+    throw netlinkError(e);
+  });
+}
+
 /**
  * Deletes a link in our netns, or inside `netnsPath` (a macvlan/ipvlan endpoint; rtnetlink
  * only). A veth takes its peer along; a missing device or netns is fine. Throws TSC_NETWORK.

@@ -5,10 +5,11 @@
  * State is plain JSON returned to the caller, who persists it; nothing here writes state files.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 
 import { EngineError } from '../../base/errors.js';
 import {
+  attachChildLink,
   attachEndpoint,
   bridgeName,
   createBridge,
@@ -54,7 +55,7 @@ export type { IpamConfigRequest, SubnetState } from './ipam.js';
 export interface NetworkCreateRequest {
   /** Network name (compose `<project>_<key>`). */
   readonly Name: string;
-  /** Only `bridge` (the default) is supported. */
+  /** `bridge` (the default), `macvlan` or `ipvlan` (driver_opts `parent`, `macvlan_mode`, `ipvlan_mode`, `ipvlan_flag`). */
   readonly Driver?: string | undefined;
   /** compose `internal`: no route out, no NAT, no forwarding of DNS. */
   readonly Internal?: boolean | undefined;
@@ -154,13 +155,36 @@ export interface EndpointState {
   readonly links: Readonly<Record<string, string>>;
   /** `ndots` option (0 = unset). */
   readonly ndots: number;
+  /**
+   * macvlan/ipvlan: `<dev>:<ino>` of the netns at connect. The link lives in the container's
+   * netns, so a detach deletes it there only while that same netns is still behind the path (a
+   * `/proc/<pid>` path may name another process once the container died).
+   */
+  readonly netnsId?: string | undefined;
+}
+
+/** Network drivers this engine implements (Docker's local ones with a kernel device). */
+export type NetworkDriver = 'bridge' | 'macvlan' | 'ipvlan';
+
+/** A macvlan/ipvlan network's kernel settings (driver_opts, Docker's names). */
+export interface ChildLinkOptions {
+  /** `parent`: the link in the engine netns the containers' links hang off. */
+  readonly parent: string;
+  /** `macvlan_mode` (bridge, private, vepa, passthru) or `ipvlan_mode` (l2, l3, l3s). */
+  readonly mode: string;
+  /** `ipvlan_flag` (bridge, private, vepa); '' for macvlan. */
+  readonly flag: string;
 }
 
 /** One network (persisted record). */
 export interface NetworkState {
   /** What inspect returns (without Containers, computed from endpoints). */
   readonly inspect: Omit<NetworkInspect, 'Containers'>;
-  /** Bridge device. */
+  /** The driver; absent in states written before macvlan/ipvlan existed (= bridge). */
+  readonly driver?: NetworkDriver | undefined;
+  /** macvlan/ipvlan settings; absent for bridge networks. */
+  readonly child?: ChildLinkOptions | undefined;
+  /** Bridge device ('' for macvlan/ipvlan networks). */
   readonly bridge: string;
   /** MTU in bytes (0 = default). */
   readonly mtu: number;
@@ -333,6 +357,24 @@ const OPT_MTU = 'com.docker.network.driver.mtu';
 const OPT_NAME = 'com.docker.network.bridge.name';
 const OPT_MASQ = 'com.docker.network.bridge.enable_ip_masquerade';
 const OPT_ICC = 'com.docker.network.bridge.enable_icc';
+const MACVLAN_MODES = ['bridge', 'private', 'vepa', 'passthru'];
+const IPVLAN_MODES = ['l2', 'l3', 'l3s'];
+const IPVLAN_FLAGS = ['bridge', 'private', 'vepa'];
+
+/** True for a bridge network (records written before other drivers existed are bridges). */
+function isBridge(n: NetworkState): boolean {
+  return (n.driver ?? 'bridge') === 'bridge';
+}
+
+/** `<dev>:<ino>` of a netns file, or undefined when it is gone. */
+function netnsIdOf(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
 
 function hex64(): string {
   return randomBytes(32).toString('hex');
@@ -393,6 +435,16 @@ export class NetworkManager {
   async resume(): Promise<{ network: string; containerId: string }[]> {
     const collected: { network: string; containerId: string }[] = [];
     for (const n of [...this.networks.values()]) {
+      if (!isBridge(n)) {
+        // The links live in the containers' netns: an endpoint whose netns is gone is collected.
+        for (const ep of Object.values(n.endpoints)) {
+          if (ep.netnsId === undefined || netnsIdOf(ep.netnsPath) !== ep.netnsId) {
+            this.dropEndpoint(n.inspect.Id, ep.endpointId);
+            collected.push({ network: n.inspect.Name, containerId: ep.containerId });
+          }
+        }
+        continue;
+      }
       if (!existsSync(`/sys/class/net/${n.bridge}`)) {
         await createBridge(this.ip, {
           name: n.bridge,
@@ -432,7 +484,7 @@ export class NetworkManager {
       throw netError('TSC_ENGINE_CONFLICT', req.Name, `create network ${req.Name}: already exists`);
     }
     const driver = req.Driver ?? 'bridge';
-    if (driver !== 'bridge') {
+    if (driver !== 'bridge' && driver !== 'macvlan' && driver !== 'ipvlan') {
       throw netError(
         'TSC_NETWORK',
         req.Name,
@@ -440,6 +492,7 @@ export class NetworkManager {
       );
     }
     const options = req.Options ?? {};
+    const child = driver === 'bridge' ? undefined : this.childOptions(req.Name, driver, options);
     const mtu = Number(options[OPT_MTU] ?? 0);
     if (!Number.isInteger(mtu) || mtu < 0) {
       throw netError(
@@ -460,13 +513,13 @@ export class NetworkManager {
       enableIPv6: req.EnableIPv6 ?? false,
       used,
     });
-    const bridge = options[OPT_NAME] ?? bridgeName(id);
+    const bridge = child ? '' : (options[OPT_NAME] ?? bridgeName(id));
     const inspect: Omit<NetworkInspect, 'Containers'> = {
       Name: req.Name,
       Id: id,
       Created: new Date().toISOString(),
       Scope: 'local',
-      Driver: 'bridge',
+      Driver: driver,
       EnableIPv6: req.EnableIPv6 ?? false,
       IPAM: {
         Driver: 'default',
@@ -485,6 +538,23 @@ export class NetworkManager {
       Labels: { ...(req.Labels ?? {}) },
     };
     const macAddress = randomMac();
+    if (child) {
+      // No bridge, NAT, rules or DNS listener (moby drivers/macvlan, drivers/ipvlan): the
+      // gateway is an address on the parent's segment, not on this host.
+      await this.probeChild(req.Name, driver as 'macvlan' | 'ipvlan', child);
+      const state: NetworkState = {
+        inspect,
+        driver: driver,
+        child,
+        bridge,
+        mtu,
+        macAddress,
+        subnets,
+        endpoints: {},
+      };
+      this.networks.set(id, state);
+      return { Id: id, Warning: '' };
+    }
     const state: NetworkState = { inspect, bridge, mtu, macAddress, subnets, endpoints: {} };
     try {
       await createBridge(this.ip, {
@@ -529,7 +599,7 @@ export class NetworkManager {
       );
     }
     await this.dns.close(n.inspect.Id);
-    await removeBridge(this.ip, n.bridge);
+    if (isBridge(n)) await removeBridge(this.ip, n.bridge);
     this.networks.delete(n.inspect.Id);
     await this.syncHost();
   }
@@ -596,6 +666,7 @@ export class NetworkManager {
     }
     const endpointId = hex64();
     const aliases = [...(opts.aliases ?? [])];
+    const netnsId = n.child ? netnsIdOf(netnsPath) : undefined;
     const dnsNames = dedupe([
       opts.containerName,
       ...aliases,
@@ -608,10 +679,11 @@ export class NetworkManager {
       endpointId,
       containerId: opts.containerId,
       containerName: opts.containerName,
-      hostIfName: vethName(),
+      hostIfName: n.child ? '' : vethName(),
       ifName,
       netnsPath,
-      macAddress: randomMac(),
+      // ipvlan children share their parent's MAC (Docker reports none).
+      macAddress: n.driver === 'ipvlan' ? '' : randomMac(),
       ipv4,
       ipv6,
       aliases,
@@ -620,6 +692,7 @@ export class NetworkManager {
       forwarders: [...(opts.forwarders ?? [])],
       links: { ...(opts.links ?? {}) },
       ndots: opts.ndots ?? 0,
+      ...(netnsId !== undefined ? { netnsId } : {}),
     };
     this.networks.set(n.inspect.Id, {
       ...n,
@@ -628,29 +701,53 @@ export class NetworkManager {
     });
     const v4 = subnets.find((s) => s.family === 4);
     const v6 = subnets.find((s) => s.family === 6);
+    const addresses = [
+      ...(v4 && ipv4 ? [addressWithPrefix(ipv4, v4.subnet)] : []),
+      ...(v6 && ipv6 ? [addressWithPrefix(ipv6, v6.subnet)] : []),
+    ];
     try {
-      await attachEndpoint(
-        this.ip,
-        {
-          bridge: n.bridge,
-          hostIfName: ep.hostIfName,
+      if (n.child) {
+        // ipvlan l3/l3s: no gateway on the segment, the default route is `dev ethN` (moby).
+        const l3 = n.driver === 'ipvlan' && n.child.mode !== 'l2';
+        await attachChildLink({
+          kind: n.driver === 'ipvlan' ? 'ipvlan' : 'macvlan',
+          parent: n.child.parent,
+          mode: n.child.mode,
+          ipvlanFlag: n.child.flag,
           ifName,
           netnsPath,
           macAddress: ep.macAddress,
-          mtu: n.mtu,
-          addresses: [
-            ...(v4 && ipv4 ? [addressWithPrefix(ipv4, v4.subnet)] : []),
-            ...(v6 && ipv6 ? [addressWithPrefix(ipv6, v6.subnet)] : []),
-          ],
-          gateways: defaultRoute ? [...(v4 ? [v4.gateway] : []), ...(v6 ? [v6.gateway] : [])] : [],
-        },
-        this.options.ipTools,
-      );
+          addresses,
+          gateways: defaultRoute
+            ? [
+                ...(v4 && ipv4 ? [l3 ? '0.0.0.0' : v4.gateway] : []),
+                ...(v6 && ipv6 ? [l3 ? '::' : v6.gateway] : []),
+              ]
+            : [],
+        });
+      } else {
+        await attachEndpoint(
+          this.ip,
+          {
+            bridge: n.bridge,
+            hostIfName: ep.hostIfName,
+            ifName,
+            netnsPath,
+            macAddress: ep.macAddress,
+            mtu: n.mtu,
+            addresses,
+            gateways: defaultRoute
+              ? [...(v4 ? [v4.gateway] : []), ...(v6 ? [v6.gateway] : [])]
+              : [],
+          },
+          this.options.ipTools,
+        );
+      }
     } catch (e) {
       this.dropEndpoint(n.inspect.Id, endpointId);
       throw netError('TSC_NETWORK', name, `connect ${opts.containerName} to network ${name}`, e);
     }
-    this.dns.register(n.inspect.Id, endpointId, dnsRecordOf(ep));
+    if (isBridge(n)) this.dns.register(n.inspect.Id, endpointId, dnsRecordOf(ep));
     return this.toSettings(this.get(n.inspect.Id), ep);
   }
 
@@ -670,7 +767,14 @@ export class NetworkManager {
       );
     }
     this.dns.unregister(n.inspect.Id, ep.endpointId);
-    await removeLink(this.ip, ep.hostIfName);
+    if (!isBridge(n)) {
+      // The child link lives in the container netns; when that netns is gone, so is the link.
+      if (ep.netnsId !== undefined && netnsIdOf(ep.netnsPath) === ep.netnsId) {
+        await removeLink(this.ip, ep.ifName, ep.netnsPath);
+      }
+    } else {
+      await removeLink(this.ip, ep.hostIfName);
+    }
     this.dropEndpoint(n.inspect.Id, ep.endpointId);
   }
 
@@ -696,6 +800,8 @@ export class NetworkManager {
     network?: string,
   ): Promise<PublishedPort[]> {
     const target = this.targetEndpoint(containerId, network);
+    // Ports are not published for containers only on macvlan/ipvlan networks (as in Docker).
+    if (!target && network === undefined && this.endpointsOf(containerId).length > 0) return [];
     if (!target) {
       throw new EngineError(
         'TSC_ENGINE_NOT_FOUND',
@@ -738,7 +844,12 @@ export class NetworkManager {
   } {
     if (input.hostNetwork) return this.hostNetworkFiles(input);
     const eps = this.endpointsOf(input.containerId);
-    const primary = eps.find((e) => e.defaultRoute) ?? eps[0];
+    // The embedded DNS listens on bridge gateways only: a macvlan/ipvlan gateway is not ours.
+    const onBridge = eps.filter((e) => {
+      const net = this.networkOf(e.endpointId);
+      return net !== undefined && isBridge(net);
+    });
+    const primary = onBridge.find((e) => e.defaultRoute) ?? onBridge[0];
     const primaryNet = primary ? this.networkOf(primary.endpointId) : undefined;
     const gateway = primaryNet?.subnets.find((s) => s.family === 4)?.gateway ?? '';
     const addresses = eps.flatMap((e) => [e.ipv4, e.ipv6].filter((a) => a !== ''));
@@ -800,7 +911,7 @@ export class NetworkManager {
 
   private async startDns(n: NetworkState): Promise<void> {
     const gw = n.subnets.find((s) => s.family === 4)?.gateway;
-    if (!gw) return;
+    if (!gw || !isBridge(n)) return;
     await this.dns.listen(
       { id: n.inspect.Id, name: n.inspect.Name, internal: n.inspect.Internal },
       gw,
@@ -810,7 +921,82 @@ export class NetworkManager {
     }
   }
 
-  /** Rules and ip_forward for the current networks; all removed with the last network. */
+  /**
+   * Reads and checks macvlan/ipvlan driver_opts with moby's messages: `parent` must exist (and is
+   * required: there is no `dummy` link fallback), no other network may use it, modes and flags
+   * from Docker's lists. Throws TSC_NETWORK.
+   */
+  private childOptions(
+    name: string,
+    driver: 'macvlan' | 'ipvlan',
+    options: Readonly<Record<string, string>>,
+  ): ChildLinkOptions {
+    const fail = (why: string): never => {
+      throw netError('TSC_NETWORK', name, `create network ${name}: ${why}`);
+    };
+    const parent = options['parent'] ?? '';
+    if (parent === '') fail(`driver ${driver} needs -o parent=<link> (no dummy parent fallback)`);
+    if (parent.length > 15 || parent.includes('/') || !existsSync(`/sys/class/net/${parent}`)) {
+      fail(`-o parent interface was not found on the host: ${parent}`);
+    }
+    const user = [...this.networks.values()].find((n) => n.child?.parent === parent);
+    if (user) fail(`network ${user.inspect.Name} is already using parent interface ${parent}`);
+    if (driver === 'macvlan') {
+      const mode = options['macvlan_mode'] ?? 'bridge';
+      if (!MACVLAN_MODES.includes(mode)) {
+        fail(
+          `requested macvlan mode '${mode}' is not valid, 'bridge' mode is the macvlan driver default`,
+        );
+      }
+      return { parent, mode, flag: '' };
+    }
+    const mode = options['ipvlan_mode'] ?? 'l2';
+    if (!IPVLAN_MODES.includes(mode)) {
+      fail(`requested ipvlan mode '${mode}' is not valid, 'l2' mode is the ipvlan driver default`);
+    }
+    const flag = options['ipvlan_flag'] ?? 'bridge';
+    if (!IPVLAN_FLAGS.includes(flag)) {
+      fail(`requested ipvlan flag '${flag}' is not valid, 'bridge' is the ipvlan driver default`);
+    }
+    return { parent, mode, flag };
+  }
+
+  /**
+   * Checks that the kernel has the link kind by creating a child of the parent in our own netns
+   * and deleting it at once (a kernel without it answers EOPNOTSUPP). Throws TSC_NETWORK.
+   */
+  private async probeChild(
+    name: string,
+    driver: 'macvlan' | 'ipvlan',
+    child: ChildLinkOptions,
+  ): Promise<void> {
+    const probe = `tscp${randomBytes(5).toString('hex')}`;
+    try {
+      await attachChildLink({
+        kind: driver,
+        parent: child.parent,
+        mode: child.mode,
+        ipvlanFlag: child.flag,
+        ifName: probe,
+        netnsPath: '/proc/self/ns/net',
+        macAddress: '',
+        addresses: [],
+        gateways: [],
+      });
+    } catch (e) {
+      const unsupported = e instanceof Error && /EOPNOTSUPP/.test(e.message);
+      throw netError(
+        'TSC_NETWORK',
+        name,
+        unsupported
+          ? `create network ${name}: the kernel has no ${driver} support`
+          : `create network ${name}: ${driver} on ${child.parent}`,
+        e,
+      );
+    }
+    await removeLink(this.ip, probe, '/proc/self/ns/net');
+  }
+
   /** Runs `fn` after every earlier serialised operation has settled. */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(fn, fn);
@@ -832,7 +1018,7 @@ export class NetworkManager {
 
   private async syncHostNow(): Promise<void> {
     if (!this.useIptables) return;
-    const rules: NetworkRules[] = [...this.networks.values()].map((n) => ({
+    const rules: NetworkRules[] = [...this.networks.values()].filter(isBridge).map((n) => ({
       bridge: n.bridge,
       subnets: n.subnets.filter((s) => s.family === 4).map((s) => s.subnet),
       internal: n.inspect.Internal,
@@ -858,7 +1044,9 @@ export class NetworkManager {
     containerId: string,
     network?: string,
   ): { networkId: string; ep: EndpointState } | undefined {
-    const candidates = network !== undefined ? [this.get(network)] : [...this.networks.values()];
+    const candidates = (
+      network !== undefined ? [this.get(network)] : [...this.networks.values()]
+    ).filter(isBridge);
     let fallback: { networkId: string; ep: EndpointState } | undefined;
     for (const n of candidates) {
       for (const ep of Object.values(n.endpoints)) {

@@ -228,8 +228,12 @@ static int default_route(struct nl_sock *s, int index, const struct tsc_nl_addr 
                      .rtm_protocol = RTPROT_BOOT,
                      .rtm_scope = RT_SCOPE_UNIVERSE,
                      .rtm_type = RTN_UNICAST};
+  /* An all-zero gateway (0.0.0.0, ::) means a device route: `default dev <link>`. */
+  int alen = addr_len(gw->family), onlink = 1;
+  for (int i = 0; i < alen; i++) onlink &= gw->addr[i] == 0;
+  if (onlink) rt.rtm_scope = RT_SCOPE_LINK;
   msg_put(&m, &rt, sizeof rt);
-  attr_put(&m, RTA_GATEWAY, gw->addr, (size_t)addr_len(gw->family));
+  if (!onlink) attr_put(&m, RTA_GATEWAY, gw->addr, (size_t)alen);
   attr_u32(&m, RTA_OIF, (uint32_t)index);
   return talk(s, &m, NULL, res, step);
 }

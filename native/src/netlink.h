@@ -38,7 +38,7 @@ struct tsc_nl_endpoint {
   uint32_t mtu; /* bytes, 0 = kernel default */
   struct tsc_nl_addr addrs[TSC_NL_MAX_ADDRS];
   int naddrs;
-  struct tsc_nl_addr gateways[2]; /* default routes via these (prefix unused) */
+  struct tsc_nl_addr gateways[2]; /* default routes via these; all-zero = `dev` route */
   int ngateways;
 };
 

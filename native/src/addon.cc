@@ -1,5 +1,5 @@
 // N-API glue only: shape-checks JS values into C structs (throwing TypeError naming the field),
-// calls spec.c / sys.c, and returns results. Syscall wrappers return -errno as a number; the TS
+// calls spec.c / sys.c / netlink.c (the latter on the libuv pool, as promises), and returns results. Syscall wrappers return -errno as a number; the TS
 // side (native/index.ts) turns that into NativeError. Never blocks, never forks.
 #include <napi.h>
 

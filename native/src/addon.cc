@@ -1,6 +1,7 @@
 // N-API glue only: shape-checks JS values into C structs (throwing TypeError naming the field),
-// calls spec.c / sys.c / netlink.c (the latter on the libuv pool, as promises), and returns results. Syscall wrappers return -errno as a number; the TS
-// side (native/index.ts) turns that into NativeError. Never blocks, never forks.
+// calls spec.c / sys.c / netlink.c (netlink on the libuv pool, as promises), and returns results.
+// Syscall wrappers return -errno as a number; the TS side (native/index.ts) turns that into
+// NativeError. The main thread never blocks and never forks.
 #include <napi.h>
 
 #include <cerrno>

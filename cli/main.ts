@@ -24,6 +24,7 @@ import { registerUp } from './commands/up.js';
 import { asEngineError } from './client.js';
 import { collect, type GlobalOptions } from './options.js';
 import { renderError } from './render/error.js';
+import { formatComposeHelp } from './render/help.js';
 
 /** tscompose's version (package.json). */
 export const VERSION = '0.1.0';
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
     )
     .option('-H, --host <url>', 'Daemon socket to connect to')
     .enablePositionalOptions()
+    .configureHelp({ formatHelp: formatComposeHelp })
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();

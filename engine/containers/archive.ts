@@ -479,7 +479,7 @@ async function extractEntry(
         mode,
       );
       try {
-        await pipeline(body, fh.createWriteStream({ autoClose: false }) as Writable);
+        for await (const chunk of body) await fh.write(chunk as Buffer);
         await fh.chmod(mode);
         await fh.chown(uid, gid);
         await fh.utimes(mtime, mtime);

@@ -194,16 +194,14 @@ export class StoreImageService implements ImageService {
    */
   async ImageLoad(
     tar: Readable,
-    quiet: boolean,
+    _quiet: boolean,
     out: Writable,
     _ctx: OperationContext,
   ): Promise<void> {
+    // dockerd's `quiet` only drops progress bars (we send none): "Loaded image" lines always go
     for (const { id, tags } of await loadImages(this.deps.store, tar)) {
-      for (const t of tags) {
-        if (!quiet) await writeJsonLine(out, { stream: `Loaded image: ${t}\n` });
-      }
-      if (tags.length === 0 && !quiet)
-        await writeJsonLine(out, { stream: `Loaded image ID: ${id}\n` });
+      for (const t of tags) await writeJsonLine(out, { stream: `Loaded image: ${t}\n` });
+      if (tags.length === 0) await writeJsonLine(out, { stream: `Loaded image ID: ${id}\n` });
       this.deps.events.publish({ Type: 'image', Action: 'load', ID: id });
     }
   }

@@ -1,0 +1,356 @@
+/**
+ * bench/api: the engine daemon against its peers in one run. (1) `docker run --rm busybox:1.36 true`
+ * through the docker CLI on our engine and on a private dockerd (Debian's docker.io), and `podman run
+ * --rm` (Debian's podman, runc), median of BENCH_RUNS (10); (2) containers per second for 50
+ * create+start+remove cycles from dockerode against ours and dockerd; (3) resident memory (sum of
+ * RSS) of our idle engine with 20 running `sleep` containers, shims included. Prints times and
+ * ratios, never asserts. Root only; removes every engine, daemon, container and temp dir it made.
+ * Run: npm run bench:api   (BENCH_RUNS=5 BENCH_CYCLES=20 BENCH_PEERS=none)
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+
+import Docker from 'dockerode';
+
+import { startDockerd, stopDockerd, type TestDockerd } from '../../test/e2e/cli/dockerd.js';
+import { fullBusyboxLayers, makeHome, removeNetworks } from '../../test/helpers/engine.js';
+import { ensureDebPackages } from '../../test/helpers/host.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 50);
+const IDLE_CONTAINERS = Number(process.env.BENCH_IDLE ?? 20);
+/** BENCH_PEERS=none skips dockerd and podman; `dockerd` or `podman` picks one. */
+const PEERS = (process.env.BENCH_PEERS ?? 'dockerd,podman').split(',');
+const DAEMON = path.resolve(__dirname, '..', '..', 'engine', 'daemon.js');
+const DOCKER = '/usr/local/bin/docker';
+const IMAGE = 'busybox:1.36';
+
+const run = promisify(execFile);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+}
+
+const fmt = (ms: number): string => `${ms.toFixed(0).padStart(6)} ms`;
+
+/** Our engine (dist/engine/daemon.js) on a temp data root, seeded with busybox:1.36. */
+interface Ours {
+  readonly host: string;
+  readonly api: Docker;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+async function startOurs(): Promise<Ours> {
+  const home = await makeHome({ layers: fullBusyboxLayers() });
+  const log = fs.openSync(path.join(home.dir, 'engine.log'), 'a');
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [DAEMON, '--data-root', home.dataRoot, '--socket', home.socket, '--pidfile', home.pidFile],
+    { stdio: ['ignore', log, log] },
+  );
+  fs.closeSync(log);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const api = new Docker({ socketPath: home.socket });
+  const stop = async (): Promise<void> => {
+    try {
+      if (child.exitCode === null && child.signalCode === null) {
+        for (const c of await api.listContainers({ all: true }).catch(() => []))
+          await api.getContainer(c.Id).remove({ force: true });
+        child.kill('SIGTERM');
+        await exited;
+      }
+      await removeNetworks(home);
+    } finally {
+      fs.rmSync(home.dir, { recursive: true, force: true });
+    }
+  };
+  for (let i = 0; ; i++) {
+    if (
+      await api.ping().then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
+    if (child.exitCode !== null || i > 600) {
+      const why = fs.readFileSync(path.join(home.dir, 'engine.log'), 'utf8').slice(-2000);
+      await stop();
+      throw new Error(`engine did not start: ${why}`);
+    }
+    await sleep(50);
+  }
+  return { host: `unix://${home.socket}`, api, pid: child.pid ?? 0, stop };
+}
+
+/** Wall time of one command, ms; throws with its stderr when it fails. */
+async function timed(
+  cmd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  const t0 = performance.now();
+  await run(cmd, [...args], { env, timeout: 120_000 });
+  return performance.now() - t0;
+}
+
+/** Median wall time of `docker run --rm ... true` (one warm-up run first). */
+async function cliRuns(
+  cmd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  await timed(cmd, args, env);
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) times.push(await timed(cmd, args, env));
+  return median(times);
+}
+
+/** Containers per second over CYCLES create+start+remove(force) cycles through dockerode. */
+async function cycles(api: Docker): Promise<number> {
+  const once = async (): Promise<void> => {
+    const c = await api.createContainer({
+      Image: IMAGE,
+      Cmd: ['true'],
+      HostConfig: { NetworkMode: 'none' },
+    });
+    await c.start();
+    await c.remove({ force: true });
+  };
+  await once();
+  const t0 = performance.now();
+  for (let i = 0; i < CYCLES; i++) await once();
+  return CYCLES / ((performance.now() - t0) / 1000);
+}
+
+/** VmRSS of a pid in bytes (0 when gone). */
+function rss(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Every pid with its parent and comm. */
+function processes(): Array<{ pid: number; ppid: number; comm: string }> {
+  const out: Array<{ pid: number; ppid: number; comm: string }> = [];
+  for (const p of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
+      out.push({ pid: Number(p), ppid, comm });
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/**
+ * RSS of our engine with IDLE_CONTAINERS running `sleep`: the daemon, its child processes, and
+ * every shim of its containers (a shim is the parent of a container's init pid). The containers'
+ * own processes are not counted.
+ */
+async function idleMemory(ours: Ours): Promise<{ engine: number; shims: number; n: number }> {
+  const ids: string[] = [];
+  for (let i = 0; i < IDLE_CONTAINERS; i++) {
+    const c = await ours.api.createContainer({
+      Image: IMAGE,
+      Cmd: ['sleep', '3600'],
+      HostConfig: { NetworkMode: 'none' },
+    });
+    await c.start();
+    ids.push(c.id);
+  }
+  await sleep(3000); // let the daemon go idle (GC, timers)
+  const procs = processes();
+  const inits = new Set<number>();
+  for (const id of ids) inits.add((await ours.api.getContainer(id).inspect()).State.Pid);
+  const shimPids = new Set(procs.filter((p) => inits.has(p.pid)).map((p) => p.ppid));
+  const daemonTree = new Set<number>([ours.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs) {
+      if (daemonTree.has(p.ppid) && !daemonTree.has(p.pid) && !inits.has(p.pid)) {
+        daemonTree.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  for (const s of shimPids) daemonTree.delete(s);
+  const engine = [...daemonTree].reduce((a, p) => a + rss(p), 0);
+  const shims = [...shimPids].reduce((a, p) => a + rss(p), 0);
+  for (const id of ids) await ours.api.getContainer(id).remove({ force: true });
+  return { engine, shims, n: shimPids.size };
+}
+
+/** podman with a private config and storage (runc; ulimits within this session's hard limits). */
+interface Podman {
+  readonly env: NodeJS.ProcessEnv;
+  stop(): void;
+}
+
+function startPodman(): Podman {
+  ensureDebPackages(['podman', 'runc', 'busybox-static']);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-bench-podman-'));
+  for (const d of ['storage', 'run', 'tmp', 'networks', 'rootfs']) fs.mkdirSync(path.join(dir, d));
+  fs.writeFileSync(
+    path.join(dir, 'containers.conf'),
+    `[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n` +
+      `[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "none"\n` +
+      `tmp_dir = "${dir}/tmp"\n[network]\nnetwork_config_dir = "${dir}/networks"\n`,
+  );
+  fs.writeFileSync(
+    path.join(dir, 'storage.conf'),
+    `[storage]\ndriver = "overlay"\ngraphroot = "${dir}/storage"\nrunroot = "${dir}/run"\n`,
+  );
+  const env = {
+    ...process.env,
+    CONTAINERS_CONF: path.join(dir, 'containers.conf'),
+    CONTAINERS_STORAGE_CONF: path.join(dir, 'storage.conf'),
+  };
+  const podman = (args: readonly string[], input?: Buffer): string =>
+    execFileSync('podman', [...args], {
+      env,
+      encoding: 'utf8',
+      ...(input ? { input } : {}),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      maxBuffer: 64 << 20,
+    });
+  const stop = (): void => {
+    try {
+      podman(['rm', '-af', '-t', '0']);
+      podman(['system', 'reset', '-f']);
+    } catch (e) {
+      console.error(`podman cleanup: ${String(e)}`);
+    } finally {
+      const mounts = fs
+        .readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[4] ?? '')
+        .filter((m) => m.startsWith(dir))
+        .sort((a, b) => b.length - a.length);
+      for (const m of mounts) execFileSync('umount', ['-l', m]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  try {
+    const root = path.join(dir, 'rootfs');
+    for (const d of ['bin', 'etc', 'tmp', 'root']) fs.mkdirSync(path.join(root, d));
+    fs.copyFileSync('/bin/busybox', path.join(root, 'bin', 'busybox'));
+    fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
+    execFileSync('chroot', [root, '/bin/busybox', '--install', '-s', '/bin']);
+    fs.writeFileSync(path.join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+    fs.writeFileSync(path.join(root, 'etc', 'group'), 'root:x:0:\n');
+    const tarball = execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 64 << 20 });
+    podman(['import', '--change', 'CMD ["sh"]', '-', 'docker.io/library/busybox:1.36'], tarball);
+    return { env, stop };
+  } catch (e) {
+    stop();
+    throw e;
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.error('bench/api needs root');
+    process.exit(2);
+  }
+  console.log(
+    `bench/api: ${RUNS} runs per CLI row (median), ${CYCLES} dockerode cycles, ${IDLE_CONTAINERS} idle containers`,
+  );
+  const ours = await startOurs();
+  let dockerd: TestDockerd | undefined;
+  let podman: Podman | undefined;
+  const rows: Array<{ name: string; ms: number }> = [];
+  try {
+    const oursEnv = { ...process.env, DOCKER_HOST: ours.host };
+    const none = ['run', '--rm', '--network', 'none', IMAGE, 'true'];
+    rows.push({
+      name: 'tscompose engine, --network none',
+      ms: await cliRuns(DOCKER, none, oursEnv),
+    });
+    rows.push({
+      name: 'tscompose engine, default bridge',
+      ms: await cliRuns(DOCKER, ['run', '--rm', IMAGE, 'true'], oursEnv),
+    });
+    let dockerdCps: number | undefined;
+    if (PEERS.includes('dockerd')) {
+      try {
+        ensureDebPackages(['docker.io', 'busybox-static']);
+        dockerd = await startDockerd();
+        rows.push({
+          name: 'dockerd 20.10 (docker.io), --network none',
+          ms: await cliRuns(DOCKER, none, { ...process.env, DOCKER_HOST: dockerd.host }),
+        });
+      } catch (e) {
+        console.log(`dockerd: not measured: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    if (PEERS.includes('podman')) {
+      try {
+        podman = startPodman();
+        rows.push({
+          name: 'podman (runc), --network none',
+          ms: await cliRuns('podman', none, podman.env),
+        });
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        console.log(`podman: not measured: ${msg.split('\n').slice(0, 4).join(' | ')}`);
+      } finally {
+        podman?.stop();
+        podman = undefined;
+      }
+    }
+    console.log('\n`docker run --rm busybox:1.36 true`, end to end (median):');
+    const base = rows[0]?.ms ?? NaN;
+    for (const r of rows)
+      console.log(`  ${r.name.padEnd(44)} ${fmt(r.ms)}   x${(r.ms / base).toFixed(2)} of ours`);
+
+    const oursCps = await cycles(ours.api);
+    if (dockerd) dockerdCps = await cycles(dockerd.api);
+    console.log(`\ncreate+start+remove through dockerode (${CYCLES} cycles, --network none):`);
+    console.log(`  tscompose engine   ${oursCps.toFixed(1).padStart(6)} containers/s`);
+    if (dockerdCps !== undefined) {
+      console.log(`  dockerd            ${dockerdCps.toFixed(1).padStart(6)} containers/s`);
+      console.log(`  ratio ours/dockerd x${(oursCps / dockerdCps).toFixed(2)}`);
+    }
+    if (dockerd) {
+      await stopDockerd(dockerd);
+      dockerd = undefined;
+    }
+
+    const mem = await idleMemory(ours);
+    const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MB`;
+    console.log(`\nidle engine with ${IDLE_CONTAINERS} running containers (RSS):`);
+    console.log(`  engine process tree ${mb(mem.engine)}`);
+    console.log(
+      `  ${mem.n} shims           ${mb(mem.shims)} (${mb(mem.n > 0 ? mem.shims / mem.n : 0)} each)`,
+    );
+    console.log(`  total               ${mb(mem.engine + mem.shims)}   (target < 80 MB)`);
+    const dockerdRow = rows.find((r) => r.name.startsWith('dockerd'));
+    if (dockerdRow)
+      console.log(
+        `\nend to end: dockerd / ours = x${(dockerdRow.ms / base).toFixed(2)} (target >= 5)`,
+      );
+  } finally {
+    if (dockerd) await stopDockerd(dockerd);
+    podman?.stop();
+    await ours.stop();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 
+import { UsageError } from '../base/errors.js';
 import type { LoadOptions } from '../compose/index.js';
 import { decodeComposeBytes } from '../compose/parse.js';
 
@@ -17,6 +18,27 @@ export interface GlobalOptions {
   readonly progress?: string;
   readonly ansi?: string;
   readonly host?: string;
+  /** `--parallel`: max API calls at once, -1 for unlimited (string as commander parses it). */
+  readonly parallel?: string;
+}
+
+/**
+ * Nodes the executor may run at once: `--parallel N`, else `COMPOSE_PARALLEL_LIMIT`, else
+ * unlimited (docker compose's default -1). Returns undefined for unlimited; throws UsageError on
+ * a value that is not an integer, or is 0.
+ */
+export function parallelLimit(
+  g: GlobalOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): number | undefined {
+  const raw = g.parallel ?? env.COMPOSE_PARALLEL_LIMIT;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n === 0)
+    throw new UsageError(
+      `invalid argument "${raw}" for "--parallel" flag: must be a non-zero integer`,
+    );
+  return n < 0 ? undefined : n;
 }
 
 /** Loader options from the global flags, the cwd and the process environment. */

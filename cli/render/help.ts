@@ -16,7 +16,7 @@ const USAGE_ARGS: Readonly<Record<string, string>> = {
 };
 
 /** Options whose value docker compose declares as an integer (pflag prints `int`). */
-const INT_OPTIONS = new Set(['--index', '--timeout', '--wait-timeout']);
+const INT_OPTIONS = new Set(['--index', '--timeout', '--wait-timeout', '--parallel']);
 
 /** `[SERVICE...]` for `[service...]`, `SERVICE` for `<service>`. */
 function argumentUsage(a: Argument): string {

@@ -4,10 +4,12 @@
  * without a TTY, and follow by polling the file. Reads files only; never writes the log.
  */
 import { promises as fsp } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 
 import { encodeFrame, STDERR, STDOUT } from '../api/stream.js';
 import type { ContainerLogsQuery } from '../api/services.js';
+import { ChangeWaiter } from './change-waiter.js';
 
 /** One json-file log entry. */
 export interface LogEntry {
@@ -95,38 +97,34 @@ export async function streamLogs(
   if (!q.follow) return;
   let offset = Buffer.byteLength(live.slice(0, first.consumed));
   let carry = '';
-  for (;;) {
-    if (signal.aborted || out.destroyed) return;
-    const wasRunning = running();
-    const fh = await fsp.open(logPath, 'r').catch(() => undefined);
-    if (fh) {
-      try {
-        const st = await fh.stat();
-        if (st.size < offset) offset = 0; // rotated
-        if (st.size > offset) {
-          const buf = Buffer.alloc(st.size - offset);
-          await fh.read(buf, 0, buf.length, offset);
-          offset = st.size;
-          const parsed = parseLogLines(carry + buf.toString('utf8'));
-          carry = (carry + buf.toString('utf8')).slice(parsed.consumed);
-          parsed.entries.filter((e) => keep(e, q)).forEach(write);
+  // any change in the container dir (log write, exit record, record update) ends a wait early
+  const waiter = new ChangeWaiter(dirname(logPath));
+  try {
+    for (;;) {
+      if (signal.aborted || out.destroyed) return;
+      const wasRunning = running();
+      const fh = await fsp.open(logPath, 'r').catch(() => undefined);
+      if (fh) {
+        try {
+          const st = await fh.stat();
+          if (st.size < offset) offset = 0; // rotated
+          if (st.size > offset) {
+            const buf = Buffer.alloc(st.size - offset);
+            await fh.read(buf, 0, buf.length, offset);
+            offset = st.size;
+            const parsed = parseLogLines(carry + buf.toString('utf8'));
+            carry = (carry + buf.toString('utf8')).slice(parsed.consumed);
+            parsed.entries.filter((e) => keep(e, q)).forEach(write);
+          }
+        } finally {
+          await fh.close();
         }
-      } finally {
-        await fh.close();
       }
+      if (!wasRunning) return;
+      if (q.until > 0 && Date.now() / 1000 > q.until) return;
+      await waiter.wait(100, signal);
     }
-    if (!wasRunning) return;
-    if (q.until > 0 && Date.now() / 1000 > q.until) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 100);
-      signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(t);
-          resolve();
-        },
-        { once: true },
-      );
-    });
+  } finally {
+    waiter.close();
   }
 }

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, promises as fsp, readFileSync } from 'node:fs';
 import { constants as osConstants, hostname as osHostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 
 import type Dockerode from 'dockerode';
@@ -67,6 +67,7 @@ import {
   type HostConfig,
 } from './config.js';
 import { extractArchive, statPath, writeArchive, type FsView, type ViewMount } from './archive.js';
+import { ChangeWaiter } from './change-waiter.js';
 import { streamLogs } from './logs.js';
 import { DEFAULT_NETWORK, type EngineNetworks } from './networking.js';
 import { inspectView, matchesFilters, summaryView, type ContainerPaths } from './views.js';
@@ -890,6 +891,11 @@ export class ContainerManager implements ContainerService {
   private monitor(id: string): void {
     if (this.monitors.has(id)) return;
     const pollMs = this.deps.pollMs ?? 100;
+    const rtNow = this.records.get(id)?.Runtime;
+    // the shim's exit record wakes the loop at once (inotify); the poll stays as the fallback
+    const waiter = rtNow
+      ? new ChangeWaiter(dirname(rtNow.exitPath), [basename(rtNow.exitPath)])
+      : undefined;
     const job = (async () => {
       for (;;) {
         if (this.closed) return;
@@ -910,9 +916,12 @@ export class ContainerManager implements ContainerService {
           await this.handleExit(id, last ?? this.lostRecord(rt));
           return;
         }
-        await sleep(pollMs);
+        await (waiter ? waiter.wait(pollMs) : sleep(pollMs));
       }
-    })().finally(() => this.monitors.delete(id));
+    })().finally(() => {
+      waiter?.close();
+      this.monitors.delete(id);
+    });
     this.monitors.set(id, job);
   }
 

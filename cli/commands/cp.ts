@@ -4,7 +4,8 @@
  * archive endpoints (tar). Returns the exit code.
  */
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import { basename, dirname, posix, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
 import type { Command } from 'commander';
@@ -71,10 +72,35 @@ export async function runCp(
     const name = basename(from.path.replace(/\/+$/, ''));
     if (!intoDir && name !== basename(target)) renameSync(resolve(dir, name), target);
   } else {
+    // into an existing directory: keep the name; else the copy takes the destination's name in
+    // its parent (docker cp's rule), so stat the destination first (HEAD archive)
     const source = resolve(from.path);
-    const pack = tar.c({ cwd: dirname(source) }, [basename(source)]);
+    const dest = to.kind === 'service' ? to.path : '/';
+    const head = await c.infoArchive({ path: dest }).then(
+      (res) => {
+        const msg = res as unknown as IncomingMessage;
+        msg.resume();
+        const h = msg.headers['x-docker-container-path-stat'];
+        return typeof h === 'string'
+          ? (JSON.parse(Buffer.from(h, 'base64').toString()) as { mode: number })
+          : undefined;
+      },
+      () => undefined,
+    );
+    const intoDir = head !== undefined && head.mode >= 2 ** 31; // Go os.ModeDir
+    const from0 = basename(source);
+    const name = intoDir ? from0 : posix.basename(dest);
+    const pack = tar.c(
+      {
+        cwd: dirname(source),
+        onWriteEntry: (e) => {
+          e.path = name + e.path.slice(from0.length);
+        },
+      },
+      [from0],
+    );
     await c.putArchive(pack as unknown as NodeJS.ReadableStream, {
-      path: to.kind === 'service' ? to.path : '/',
+      path: intoDir ? dest : posix.dirname(dest),
     });
   }
   return 0;

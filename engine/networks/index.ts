@@ -404,6 +404,8 @@ export class NetworkManager {
   private readonly dns: EmbeddedDns;
   private readonly proxy = new PortProxy();
   private readonly useIptables: boolean;
+  /** ip6tables rules may exist (true at start, so leftovers of a crashed engine are cleaned). */
+  private ip6Rules: boolean;
   private readonly published = new Map<string, { networkId: string; ports: PublishedPort[] }>();
   private readonly ip: IpSession;
   private queue: Promise<void> = Promise.resolve();
@@ -415,6 +417,7 @@ export class NetworkManager {
     }
     this.savedIpForward = options.state?.savedIpForward;
     this.useIptables = options.iptables ?? hasIptables();
+    this.ip6Rules = this.useIptables && hasIptables(6);
     this.ip = new IpSession(options.ipTools);
     const forwarders =
       options.dnsForwarders ?? parseResolvConf(readHostResolvConf().content).nameservers;
@@ -1032,12 +1035,47 @@ export class NetworkManager {
         .map((p) => ({ ...p })),
     }));
     await syncRules(rules);
+    await this.syncIp6Rules();
     const nat = rules.some((r) => !r.internal);
     if (nat && this.savedIpForward === undefined) this.savedIpForward = enableIpForward();
     if (!nat && this.savedIpForward !== undefined) {
       restoreIpForward(this.savedIpForward);
       this.savedIpForward = undefined;
     }
+  }
+
+  /**
+   * The same chains and rules through ip6tables for IPv6-enabled bridge networks: MASQUERADE of
+   * the IPv6 subnets, isolation, and DNAT of ports published on IPv6 host addresses (`::` or a
+   * given one, never `::1`) to the container's IPv6 address (containers without one are left to
+   * the proxy). IPv6 forwarding is not switched on (it would turn off router advertisements on the
+   * host's links): DNAT serves traffic from this host; from elsewhere it needs
+   * `net.ipv6.conf.all.forwarding=1` set by the administrator.
+   */
+  private async syncIp6Rules(): Promise<void> {
+    const v6 = [...this.networks.values()].filter(
+      (n) => isBridge(n) && n.subnets.some((s) => s.family === 6),
+    );
+    if (v6.length === 0 && !this.ip6Rules) return;
+    if (v6.length > 0 && !hasIptables(6)) return;
+    const rules: NetworkRules[] = v6.map((n) => ({
+      bridge: n.bridge,
+      subnets: n.subnets.filter((s) => s.family === 6).map((s) => s.subnet),
+      internal: n.inspect.Internal,
+      masquerade: (n.inspect.Options[OPT_MASQ] ?? 'true') !== 'false',
+      icc: (n.inspect.Options[OPT_ICC] ?? 'true') !== 'false',
+      ports: [...this.published.entries()]
+        .filter(([, p]) => p.networkId === n.inspect.Id)
+        .flatMap(([containerId, p]) => {
+          const ep = Object.values(n.endpoints).find((e) => e.containerId === containerId);
+          if (!ep?.ipv6) return [];
+          return p.ports
+            .filter((x) => x.hostIp.includes(':') && x.hostIp !== '::1')
+            .map((x) => ({ ...x, containerIp: ep.ipv6 }));
+        }),
+    }));
+    await syncRules(rules, 6);
+    this.ip6Rules = v6.length > 0;
   }
 
   private targetEndpoint(

@@ -2,7 +2,8 @@
  * Outbound NAT, network isolation and DNAT for published ports in chains of our own
  * (TSCOMPOSE-*), jumped to from the built-in chains; ip_forward while a NAT network exists.
  * Never changes policies or rules it did not create. Rules are rendered by a pure function and
- * applied in one `iptables-restore --noflush`.
+ * applied in one `iptables-restore --noflush` (`ip6tables-restore` for IPv6 networks: the same
+ * chains and rules, IPv6 addresses).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -27,11 +28,34 @@ export const OUR_CHAINS = [
   { table: 'filter', chain: 'TSCOMPOSE-FORWARD', from: 'FORWARD', match: '' },
 ] as const;
 
+/** The same chains for ip6tables (the OUTPUT jump skips `::1` instead of 127.0.0.0/8). */
+export const OUR_CHAINS_V6 = [
+  OUR_CHAINS[0],
+  OUR_CHAINS[1],
+  {
+    table: 'nat',
+    chain: 'TSCOMPOSE-DNAT',
+    from: 'OUTPUT',
+    match: '! -d ::1/128 -m addrtype --dst-type LOCAL ',
+  },
+  OUR_CHAINS[3],
+] as const;
+
+/** One jump of ours (IPv4 or IPv6). */
+export type OurJump = (typeof OUR_CHAINS)[number] | (typeof OUR_CHAINS_V6)[number];
+
+/** Address family of a rule set: 4 = iptables, 6 = ip6tables. */
+export type IpFamily = 4 | 6;
+
+function chainsOf(family: IpFamily): readonly OurJump[] {
+  return family === 6 ? OUR_CHAINS_V6 : OUR_CHAINS;
+}
+
 /** What the rules need to know about one network. */
 export interface NetworkRules {
   /** Bridge device. */
   readonly bridge: string;
-  /** IPv4 subnets (CIDR). */
+  /** Subnets (CIDR) of the rule set's family. */
   readonly subnets: readonly string[];
   /** `internal: true`: no traffic leaves or enters the bridge from elsewhere. */
   readonly internal: boolean;
@@ -47,11 +71,11 @@ export interface NetworkRules {
 export interface DnatRule {
   /** `tcp` or `udp`. */
   readonly protocol: 'tcp' | 'udp';
-  /** Host IPv4 address bound, or '' / '0.0.0.0' for any. */
+  /** Host address bound, or '' / '0.0.0.0' / '::' for any. */
   readonly hostIp: string;
   /** Host port. */
   readonly hostPort: number;
-  /** Container IPv4 address. */
+  /** Container address (of the rule set's family). */
   readonly containerIp: string;
   /** Container port. */
   readonly containerPort: number;
@@ -62,12 +86,18 @@ export interface DnatRule {
  * a chain flushes it). Mirrors moby's iptabler for a bridge with userland proxy on (reference
  * §3.4): MASQUERADE of the subnet leaving by another device, isolation between networks, internal
  * networks closed, RELATED/ESTABLISHED back in, DNAT + ACCEPT per published port.
- * `jumps` lists the jump rules to insert (those missing from the built-in chains).
+ * `jumps` lists the jump rules to insert (those missing from the built-in chains). `family` 6
+ * renders the ip6tables input: `/128` hosts, `[addr]:port` DNAT targets.
  */
 export function renderRules(
   networks: readonly NetworkRules[],
-  jumps: readonly (typeof OUR_CHAINS)[number][] = [],
+  jumps: readonly OurJump[] = [],
+  family: IpFamily = 4,
 ): string {
+  const host = family === 6 ? '/128' : '/32';
+  const anyHost = family === 6 ? '::' : '0.0.0.0';
+  const target = (ip: string, port: number): string =>
+    family === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
   const nat: string[] = [];
   const dnat: string[] = [];
   const fwd: string[] = [];
@@ -87,11 +117,11 @@ export function renderRules(
     }
     for (const p of n.ports) {
       fwd.push(
-        `-A TSCOMPOSE-FORWARD -d ${p.containerIp}/32 ! -i ${n.bridge} -o ${n.bridge} -p ${p.protocol} -m ${p.protocol} --dport ${p.containerPort} -j ACCEPT`,
+        `-A TSCOMPOSE-FORWARD -d ${p.containerIp}${host} ! -i ${n.bridge} -o ${n.bridge} -p ${p.protocol} -m ${p.protocol} --dport ${p.containerPort} -j ACCEPT`,
       );
-      const dst = p.hostIp && p.hostIp !== '0.0.0.0' ? `-d ${p.hostIp}/32 ` : '';
+      const dst = p.hostIp && p.hostIp !== anyHost ? `-d ${p.hostIp}${host} ` : '';
       dnat.push(
-        `-A TSCOMPOSE-DNAT ${dst}! -i ${n.bridge} -p ${p.protocol} -m ${p.protocol} --dport ${p.hostPort} -j DNAT --to-destination ${p.containerIp}:${p.containerPort}`,
+        `-A TSCOMPOSE-DNAT ${dst}! -i ${n.bridge} -p ${p.protocol} -m ${p.protocol} --dport ${p.hostPort} -j DNAT --to-destination ${target(p.containerIp, p.containerPort)}`,
       );
     }
     fwd.push(
@@ -123,8 +153,8 @@ export function renderRules(
   ].join('\n');
 }
 
-/** The `iptables-restore --noflush` input that removes our jumps and chains. */
-export function renderRemoval(present: readonly (typeof OUR_CHAINS)[number][]): string {
+/** The `iptables-restore --noflush` input that removes our jumps and chains (either family). */
+export function renderRemoval(present: readonly OurJump[]): string {
   const lines = (table: string): string[] => [
     ...present.filter((j) => j.table === table).map((j) => `-D ${j.from} ${j.match}-j ${j.chain}`),
     ...[...new Set(OUR_CHAINS.filter((c) => c.table === table).map((c) => c.chain))].flatMap(
@@ -136,10 +166,11 @@ export function renderRemoval(present: readonly (typeof OUR_CHAINS)[number][]): 
   );
 }
 
-/** True when `iptables`, `iptables-save` and `iptables-restore` can be run. */
-export function hasIptables(): boolean {
-  const r = spawnSync('iptables-save', ['--version'], { stdio: 'ignore' });
-  const s = spawnSync('iptables-restore', ['--version'], { stdio: 'ignore' });
+/** True when `iptables-save` and `iptables-restore` (`ip6tables-*` for 6) can be run. */
+export function hasIptables(family: IpFamily = 4): boolean {
+  const tool = family === 6 ? 'ip6tables' : 'iptables';
+  const r = spawnSync(`${tool}-save`, ['--version'], { stdio: 'ignore' });
+  const s = spawnSync(`${tool}-restore`, ['--version'], { stdio: 'ignore' });
   return r.status === 0 && s.status === 0;
 }
 
@@ -165,27 +196,26 @@ async function run(file: string, args: readonly string[], input = ''): Promise<s
   });
 }
 
-/** Which of our jump rules the built-in chains hold now (from one `iptables-save`). */
-async function presentJumps(): Promise<(typeof OUR_CHAINS)[number][]> {
-  const save = await run('iptables-save', []);
-  const lines = new Set(save.split('\n').map((l) => l.trim()));
-  return OUR_CHAINS.filter((j) => lines.has(`-A ${j.from} ${j.match}-j ${j.chain}`));
-}
-
 /**
  * Makes our chains match `networks` (creating chains and jumps when first needed), or removes
- * every chain and jump of ours when `networks` is empty. Throws TSC_NETWORK from iptables.
+ * every chain and jump of ours when `networks` is empty; `family` 6 does the same with
+ * ip6tables. Throws TSC_NETWORK from iptables.
  */
-export async function syncRules(networks: readonly NetworkRules[]): Promise<void> {
-  const present = await presentJumps();
+export async function syncRules(
+  networks: readonly NetworkRules[],
+  family: IpFamily = 4,
+): Promise<void> {
+  const tool = family === 6 ? 'ip6tables' : 'iptables';
+  const save = await run(`${tool}-save`, []);
+  const lines = new Set(save.split('\n').map((l) => l.trim()));
+  const present = chainsOf(family).filter((j) => lines.has(`-A ${j.from} ${j.match}-j ${j.chain}`));
   if (networks.length === 0) {
-    const save = await run('iptables-save', []);
     if (!save.includes('TSCOMPOSE-')) return;
-    await run('iptables-restore', ['--noflush'], renderRemoval(present));
+    await run(`${tool}-restore`, ['--noflush'], renderRemoval(present));
     return;
   }
-  const missing = OUR_CHAINS.filter((j) => !present.includes(j));
-  await run('iptables-restore', ['--noflush'], renderRules(networks, missing));
+  const missing = chainsOf(family).filter((j) => !present.includes(j));
+  await run(`${tool}-restore`, ['--noflush'], renderRules(networks, missing, family));
 }
 
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';

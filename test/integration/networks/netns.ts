@@ -164,12 +164,12 @@ export function ourLinks(): string[] {
 }
 
 /**
- * `iptables-save` reduced to what matters for "left the host as found": chains with policies and
+ * `iptables-save` (or `ip6tables-save`) reduced to what matters for "left the host as found": chains with policies and
  * rules, no comments/counters, tables holding only empty built-in ACCEPT chains dropped (nft
  * creates a table on first use, which changes no rule or policy).
  */
-export function iptablesState(): string {
-  const text = execFileSync('iptables-save', [], { encoding: 'utf8' });
+export function iptablesState(tool: 'iptables' | 'ip6tables' = 'iptables'): string {
+  const text = execFileSync(`${tool}-save`, [], { encoding: 'utf8' });
   const tables: string[] = [];
   let current: string[] = [];
   for (const raw of text.split('\n')) {

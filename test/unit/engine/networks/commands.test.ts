@@ -16,7 +16,12 @@ import {
   type DnsRecord,
 } from '../../../../engine/networks/dns.js';
 import { planNetworkMode } from '../../../../engine/networks/index.js';
-import { renderRemoval, renderRules, OUR_CHAINS } from '../../../../engine/networks/iptables.js';
+import {
+  renderRemoval,
+  renderRules,
+  OUR_CHAINS,
+  OUR_CHAINS_V6,
+} from '../../../../engine/networks/iptables.js';
 import { expandPortSpec } from '../../../../engine/networks/ports.js';
 
 const net = (id: string, name: string, records: Record<string, DnsRecord>): DnsNetwork => ({
@@ -131,6 +136,59 @@ describe('iptables rules', () => {
         '-A TSCOMPOSE-FORWARD -i br-a ! -o br-a -j ACCEPT',
         '-A TSCOMPOSE-FORWARD -i br-b ! -o br-b -j DROP',
         '-A TSCOMPOSE-FORWARD -o br-b ! -i br-b -j DROP',
+        'COMMIT',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('renders the same rules for ip6tables with IPv6 addresses', () => {
+    const text = renderRules(
+      [
+        {
+          bridge: 'br-a',
+          subnets: ['fd12:3456::/64'],
+          internal: false,
+          masquerade: true,
+          icc: true,
+          ports: [
+            {
+              protocol: 'tcp',
+              hostIp: '::',
+              hostPort: 8080,
+              containerIp: 'fd12:3456::2',
+              containerPort: 80,
+            },
+            {
+              protocol: 'udp',
+              hostIp: 'fd00::2',
+              hostPort: 5353,
+              containerIp: 'fd12:3456::2',
+              containerPort: 53,
+            },
+          ],
+        },
+      ],
+      [OUR_CHAINS_V6[2]],
+      6,
+    );
+    expect(text).toBe(
+      [
+        '*nat',
+        ':TSCOMPOSE-POSTROUTING - [0:0]',
+        ':TSCOMPOSE-DNAT - [0:0]',
+        '-A TSCOMPOSE-POSTROUTING -s fd12:3456::/64 ! -o br-a -j MASQUERADE',
+        '-A TSCOMPOSE-DNAT ! -i br-a -p tcp -m tcp --dport 8080 -j DNAT --to-destination [fd12:3456::2]:80',
+        '-A TSCOMPOSE-DNAT -d fd00::2/128 ! -i br-a -p udp -m udp --dport 5353 -j DNAT --to-destination [fd12:3456::2]:53',
+        '-I OUTPUT 1 ! -d ::1/128 -m addrtype --dst-type LOCAL -j TSCOMPOSE-DNAT',
+        'COMMIT',
+        '*filter',
+        ':TSCOMPOSE-FORWARD - [0:0]',
+        '-A TSCOMPOSE-FORWARD -i br-a -o br-a -j ACCEPT',
+        '-A TSCOMPOSE-FORWARD -d fd12:3456::2/128 ! -i br-a -o br-a -p tcp -m tcp --dport 80 -j ACCEPT',
+        '-A TSCOMPOSE-FORWARD -d fd12:3456::2/128 ! -i br-a -o br-a -p udp -m udp --dport 53 -j ACCEPT',
+        '-A TSCOMPOSE-FORWARD -o br-a -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+        '-A TSCOMPOSE-FORWARD -i br-a ! -o br-a -j ACCEPT',
         'COMMIT',
         '',
       ].join('\n'),

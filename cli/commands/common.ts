@@ -22,7 +22,7 @@ import {
   type UpOptions,
 } from '../../compose/orchestrator/index.js';
 import { dockerClient } from '../client.js';
-import { parallelLimit, toLoadOptions, type GlobalOptions } from '../options.js';
+import { DEFAULT_PARALLEL, parallelLimit, toLoadOptions, type GlobalOptions } from '../options.js';
 import { createDisplay, progressMode } from '../render/progress.js';
 
 /** A command's view of the project: the client, the project name and (when loadable) the project. */
@@ -160,7 +160,7 @@ export async function runPlan(
       onWarning: (m) => process.stderr.write(`WARN[0000] ${m}\n`),
       waitTimeoutMs: o.waitTimeoutMs,
       signal: abort.signal,
-      concurrency: parallelLimit(g) ?? Number.MAX_SAFE_INTEGER,
+      concurrency: parallelLimit(g) ?? DEFAULT_PARALLEL,
     });
   } finally {
     process.off('SIGINT', onSigint);

@@ -4,9 +4,9 @@ import { buildProgram } from '../../../cli/main';
 import { parallelLimit, type GlobalOptions } from '../../../cli/options';
 
 describe('parallelLimit', () => {
-  it('must be unlimited by default and for -1, like docker compose', () => {
+  it('must be unset without flag or variable, and unlimited for -1 like docker compose', () => {
     expect(parallelLimit({}, {})).toBeUndefined();
-    expect(parallelLimit({ parallel: '-1' }, {})).toBeUndefined();
+    expect(parallelLimit({ parallel: '-1' }, {})).toBe(Number.MAX_SAFE_INTEGER);
   });
 
   it('must take --parallel over COMPOSE_PARALLEL_LIMIT', () => {

@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 
 import { NativeError } from '../../../base/errors.js';
 import { netlinkAttach, netlinkBridgeCreate, netlinkLinkDel } from '../../../native/index.js';
@@ -188,6 +189,33 @@ d('rtnetlink client', () => {
         mode: 'l9',
       }),
     ).rejects.toThrow(/bad macvlan mode l9/);
+  });
+
+  test('an all-zero gateway is a device route (ipvlan l3 style); netnsFd works like a path', async () => {
+    const other = addNetns('nl0');
+    const fd = openSync(other.path, 'r');
+    try {
+      await netlinkAttach({
+        netnsFd: fd,
+        bridge,
+        hostIfname: `vtscnd${tag}`,
+        ifname: 'eth0',
+        addresses: ['10.251.0.9/24', 'fd51::9/64'],
+        gateways: ['0.0.0.0', '::'],
+      });
+      const v4 = execFileSync('ip', ['-n', other.name, 'route', 'show', 'default'], {
+        encoding: 'utf8',
+      });
+      expect(v4.trim()).toBe('default dev eth0 scope link');
+      const v6 = execFileSync('ip', ['-6', '-n', other.name, 'route', 'show', 'default'], {
+        encoding: 'utf8',
+      });
+      expect(v6).toMatch(/^default dev eth0 /);
+    } finally {
+      closeSync(fd);
+      await netlinkLinkDel(`vtscnd${tag}`).catch(() => undefined);
+      delNetns(other);
+    }
   });
 
   test('deletes a link inside a netns, and a missing one is ENODEV', async () => {

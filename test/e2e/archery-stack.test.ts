@@ -400,6 +400,10 @@ d('archery stack through tscompose (examples/archery, offline mode)', () => {
   it('exec mysql mysql -e behaves like docker compose exec (output, exit codes)', () => {
     const r = tsc('exec', '-T', 'mysql', 'mysql', '-uroot', '-p123456', '-e', 'select 1 as one');
     expect(r).toMatchObject({ rc: 0, out: 'one\n1\n' });
+    // Without -T and without a terminal: no pty either, the same output (docker compose's rule).
+    expect(
+      tsc('exec', 'mysql', 'mysql', '-uroot', '-p123456', '-e', 'select 1 as one'),
+    ).toMatchObject({ rc: 0, out: 'one\n1\n' });
     // The command's exit status is exec's exit status; its stderr stays stderr.
     const bad = tsc('exec', '-T', 'mysql', 'mysql', '-uroot', '-p123456', '-e', 'select nope');
     expect(bad.rc).toBe(1);
@@ -496,9 +500,12 @@ d('archery stack through tscompose (examples/archery, offline mode)', () => {
     });
     phase('serves');
     expect(pong).toBe('PONG');
-    await until('archery reaches redis again', async () =>
-      (await report()).checks.redis?.reachable ? true : undefined,
-    );
+    await until('archery reaches redis again', async () => {
+      const t = Date.now();
+      const c = (await report()).checks.redis;
+      if (!c?.reachable) phase(`report in ${Date.now() - t} ms: ${c?.detail ?? 'no redis check'}`);
+      return c?.reachable ? true : undefined;
+    });
     phase('archery reaches it');
     console.log(`redis killed by pid: ${phases.join(', ')}`);
     expect(ps('redis')[0]?.State).toBe('running');

@@ -90,6 +90,11 @@ export function buildProgram(): Command {
 /** Runs the CLI with argv (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
+  if (argv.length === 0) {
+    // `docker compose` alone prints its help on stdout and exits 0
+    process.stdout.write(program.helpInformation());
+    return 0;
+  }
   try {
     process.exitCode = undefined;
     await program.parseAsync([...argv], { from: 'user' });

@@ -2,7 +2,7 @@
 // value types and defaults, no --help entry, commands by name, the footer for command groups.
 import type { Command } from 'commander';
 
-import { buildProgram } from '../../../cli/main';
+import { buildProgram, main } from '../../../cli/main';
 
 function help(...path: string[]): string {
   let c: Command = buildProgram();
@@ -71,5 +71,22 @@ describe('help text', () => {
     expect(help('port')).toContain(
       '--index int         Index of the container if service has multiple replicas (default 1)',
     );
+  });
+});
+
+describe('tscompose without arguments', () => {
+  it('must print the root help on stdout and exit 0', async () => {
+    let out = '';
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      out += String(chunk);
+      return true;
+    });
+    try {
+      expect(await main([])).toBe(0);
+    } finally {
+      write.mockRestore();
+    }
+    expect(out).toBe(buildProgram().helpInformation());
+    expect(out.startsWith('Usage:  tscompose [OPTIONS] COMMAND\n')).toBe(true);
   });
 });

@@ -12,6 +12,12 @@ import { EngineError } from '../base/errors.js';
 import type { EngineConfig } from './config.js';
 import { livePid } from './daemon.js';
 
+/**
+ * Node flags the daemon runs with: a 1 MiB young-generation semi-space keeps an idle daemon with
+ * 20 containers about 12 MB smaller (bench/api) for a few percent more GC work on bursts.
+ */
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+
 /** Options shared by the control functions. */
 export interface EngineControlOptions {
   readonly config: EngineConfig;
@@ -19,7 +25,7 @@ export interface EngineControlOptions {
   readonly configPath?: string | undefined;
   /**
    * argv that starts the daemon in the foreground; flags are appended. Default:
-   * `[process.execPath, <this directory>/daemon.js]` (the built daemon).
+   * `[process.execPath, ...DAEMON_NODE_FLAGS, <this directory>/daemon.js]` (the built daemon).
    */
   readonly command?: readonly string[] | undefined;
   /** How long start waits for the socket and stop for the exit, ms (default 10000). */
@@ -90,7 +96,11 @@ export async function engineStart(
   const c = o.config;
   const before = await engineStatus(o);
   if (before.running) return { pid: before.pid ?? 0, alreadyRunning: true };
-  const command = o.command ?? [process.execPath, join(__dirname, 'daemon.js')];
+  const command = o.command ?? [
+    process.execPath,
+    ...DAEMON_NODE_FLAGS,
+    join(__dirname, 'daemon.js'),
+  ];
   const [exe, ...pre] = command;
   if (exe === undefined)
     throw new EngineError(

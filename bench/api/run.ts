@@ -5,6 +5,7 @@
  * create+start+remove cycles from dockerode against ours and dockerd; (3) resident memory (sum of
  * RSS) of our idle engine with 20 running `sleep` containers, shims included. Prints times and
  * ratios, never asserts. Root only; removes every engine, daemon, container and temp dir it made.
+ * Our daemon runs with the same Node flags as `tscompose engine start` (DAEMON_NODE_FLAGS).
  * Run: npm run bench:api   (BENCH_RUNS=5 BENCH_CYCLES=20 BENCH_PEERS=none)
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -15,6 +16,7 @@ import { promisify } from 'node:util';
 
 import Docker from 'dockerode';
 
+import { DAEMON_NODE_FLAGS } from '../../engine/daemon-control.js';
 import { startDockerd, stopDockerd, type TestDockerd } from '../../test/e2e/cli/dockerd.js';
 import { fullBusyboxLayers, makeHome, removeNetworks } from '../../test/helpers/engine.js';
 import { ensureDebPackages } from '../../test/helpers/host.js';
@@ -52,7 +54,16 @@ async function startOurs(): Promise<Ours> {
   const log = fs.openSync(path.join(home.dir, 'engine.log'), 'a');
   const child: ChildProcess = spawn(
     process.execPath,
-    [DAEMON, '--data-root', home.dataRoot, '--socket', home.socket, '--pidfile', home.pidFile],
+    [
+      ...DAEMON_NODE_FLAGS,
+      DAEMON,
+      '--data-root',
+      home.dataRoot,
+      '--socket',
+      home.socket,
+      '--pidfile',
+      home.pidFile,
+    ],
     { stdio: ['ignore', log, log] },
   );
   fs.closeSync(log);

@@ -53,6 +53,12 @@ export class ChangeWaiter {
     });
   }
 
+  /** Ends the current wait (or the next one) now, as a change would. */
+  poke(): void {
+    this.dirty = true;
+    this.wake?.();
+  }
+
   /** Stops watching. */
   close(): void {
     this.watcher?.close();

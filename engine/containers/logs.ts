@@ -66,8 +66,10 @@ async function readIf(path: string): Promise<string> {
 }
 
 /**
- * Writes the log of a container to `out` per `q`. With `follow`, keeps polling the live file every
- * 100 ms until `running()` turns false (and the file is drained) or `signal` aborts.
+ * Writes the log of a container to `out` per `q`. With `follow`, keeps reading the live file (woken
+ * by changes in its directory, else every 100 ms) until `running()` turns false (and the file is
+ * drained) or `signal` aborts; `onWaiter` receives a function that wakes the follow at once (call it
+ * when `running()` turns false).
  */
 export async function streamLogs(
   logPath: string,
@@ -76,6 +78,7 @@ export async function streamLogs(
   out: Writable,
   running: () => boolean,
   signal: AbortSignal,
+  onWaiter?: (poke: () => void) => void,
 ): Promise<void> {
   const rotated: string[] = [];
   for (let i = 1; i < 100; i++) {
@@ -99,6 +102,7 @@ export async function streamLogs(
   let carry = '';
   // any change in the container dir (log write, exit record, record update) ends a wait early
   const waiter = new ChangeWaiter(dirname(logPath));
+  onWaiter?.(() => waiter.poke());
   try {
     for (;;) {
       if (signal.aborted || out.destroyed) return;

@@ -905,7 +905,7 @@ export class ContainerManager implements ContainerService {
         const rec = readExitRecord(rt.exitPath);
         if (rec) {
           // the shim exits right after writing the record
-          for (let i = 0; i < 50 && isAlive(rt.shimPid); i++) await sleep(20);
+          for (let i = 0; i < 500 && isAlive(rt.shimPid); i++) await sleep(2);
           this.monitors.delete(id);
           await this.handleExit(id, rec);
           return;
@@ -1497,8 +1497,10 @@ export class ContainerManager implements ContainerService {
     const r = this.get(ref);
     const id = r.Id;
     let done = false;
+    let poke: (() => void) | undefined;
     const onExit = (): void => {
       done = true;
+      poke?.(); // end the follow now, not at its next poll
     };
     this.bus.on(`exit:${id}`, onExit);
     this.bus.on(`removed:${id}`, onExit);
@@ -1520,6 +1522,7 @@ export class ContainerManager implements ContainerService {
         streams.conn,
         () => !done,
         ctx.signal,
+        (p) => (poke = p),
       );
       const set = this.attaches.get(id) ?? new Set<Promise<void>>();
       this.attaches.set(id, set);

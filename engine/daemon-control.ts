@@ -10,7 +10,23 @@ import { dirname, join } from 'node:path';
 
 import { EngineError } from '../base/errors.js';
 import type { EngineConfig } from './config.js';
-import { livePid } from './daemon.js';
+
+/** The pid in a pid file when that process is alive, else undefined. */
+export function livePid(pidFile: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10);
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
+}
 
 /**
  * Node flags the daemon runs with: a 1 MiB young-generation semi-space keeps an idle daemon with

@@ -15,6 +15,7 @@ import { listenApi, type ApiServer } from './api/server.js';
 import type { EngineServices } from './api/services.js';
 import { containersPlugin } from './containers/index.js';
 import { loadEngineConfig, type EngineConfig, type EngineConfigFile } from './config.js';
+import { livePid } from './daemon-control.js';
 import { EventBus } from './events.js';
 import { StateStore, writeFileAtomic } from './state/store.js';
 import { VolumeService } from './volumes/index.js';
@@ -60,23 +61,6 @@ export interface RunningDaemon {
   readonly server: ApiServer;
   /** Stops serving, ends streams, removes the socket and pid file. Idempotent. */
   close(): Promise<void>;
-}
-
-/** The pid in a pid file when that process is alive, else undefined. */
-export function livePid(pidFile: string): number | undefined {
-  let pid: number;
-  try {
-    pid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10);
-  } catch {
-    return undefined;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
-  }
 }
 
 /** The cgroup version of this host: '2' when /sys/fs/cgroup is cgroup2 (has cgroup.controllers). */

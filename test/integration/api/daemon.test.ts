@@ -18,7 +18,8 @@ import {
   engineStop,
   readEngineLog,
 } from '../../../engine/daemon-control';
-import { livePid, startDaemon, type RunningDaemon } from '../../../engine/daemon';
+import { livePid } from '../../../engine/daemon-control';
+import { startDaemon, type RunningDaemon } from '../../../engine/daemon';
 import { API_VERSION } from '../../../engine/api/version';
 import { requireHost } from '../../helpers/host';
 

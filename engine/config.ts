@@ -4,9 +4,10 @@
  * default address pools, log driver and options. Parses and validates; starts nothing.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isAbsolute } from 'node:path';
 
-import { z } from 'zod';
+import type * as Zod from 'zod';
 
 import { EngineError } from '../base/errors.js';
 
@@ -53,32 +54,47 @@ export interface EngineConfig {
   readonly debug: boolean;
 }
 
-const absPath = z.string().refine((p) => isAbsolute(p), 'must be an absolute path');
+/** zod, loaded on first use: a daemon started without a config file never pays its ~12 MB RSS. */
+function zod(): typeof Zod {
+  return createRequire(__filename)('zod') as typeof Zod;
+}
 
-/** The file's schema; unknown keys are errors (dockerd refuses unknown directives too). */
-export const engineConfigFileSchema = z.strictObject({
-  'data-root': absPath.optional(),
-  socket: absPath.optional(),
-  group: z.union([z.string(), z.number().int().nonnegative()]).optional(),
-  pidfile: absPath.optional(),
-  'log-file': absPath.optional(),
-  'registry-mirrors': z.array(z.url()).optional(),
-  'insecure-registries': z.array(z.string().min(1)).optional(),
-  'default-address-pools': z
-    .array(
-      z.strictObject({
-        base: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'must be a CIDR'),
-        size: z.number().int().min(1).max(128),
-      }),
-    )
-    .optional(),
-  'log-driver': z.enum(['json-file', 'none']).optional(),
-  'log-opts': z.record(z.string(), z.string()).optional(),
-  debug: z.boolean().optional(),
-});
+/** Builds the config file schema (dockerd daemon.json-style keys). */
+function buildSchema() {
+  const { z } = zod();
+  const absPath = z.string().refine((p) => isAbsolute(p), 'must be an absolute path');
+
+  return z.strictObject({
+    'data-root': absPath.optional(),
+    socket: absPath.optional(),
+    group: z.union([z.string(), z.number().int().nonnegative()]).optional(),
+    pidfile: absPath.optional(),
+    'log-file': absPath.optional(),
+    'registry-mirrors': z.array(z.url()).optional(),
+    'insecure-registries': z.array(z.string().min(1)).optional(),
+    'default-address-pools': z
+      .array(
+        z.strictObject({
+          base: z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'must be a CIDR'),
+          size: z.number().int().min(1).max(128),
+        }),
+      )
+      .optional(),
+    'log-driver': z.enum(['json-file', 'none']).optional(),
+    'log-opts': z.record(z.string(), z.string()).optional(),
+    debug: z.boolean().optional(),
+  });
+}
+
+let schema: ReturnType<typeof buildSchema> | undefined;
+
+/** The file's schema (built on first use); unknown keys are errors (dockerd refuses them too). */
+export function engineConfigFileSchema(): ReturnType<typeof buildSchema> {
+  return (schema ??= buildSchema());
+}
 
 /** The file's shape (dockerd-style keys). */
-export type EngineConfigFile = z.infer<typeof engineConfigFileSchema>;
+export type EngineConfigFile = Zod.infer<ReturnType<typeof buildSchema>>;
 
 /** Applies defaults to a parsed file (and command-line overrides, same keys). */
 export function resolveConfig(
@@ -107,7 +123,7 @@ export function resolveConfig(
 
 /** Validates a parsed JSON value as a config file; throws TSC_ENGINE_INVALID listing every problem. */
 export function parseConfigFile(value: unknown, source: string): EngineConfigFile {
-  const r = engineConfigFileSchema.safeParse(value);
+  const r = engineConfigFileSchema().safeParse(value);
   if (r.success) return r.data;
   const problems = r.error.issues
     .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)

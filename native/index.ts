@@ -39,6 +39,8 @@ export interface RawBinding {
   netlinkAttach(endpoint: NetlinkEndpoint): Promise<NetlinkResult>;
   netlinkLinkDel(name: string, netnsPath?: string | null): Promise<NetlinkResult>;
   netlinkBridgeCreate(bridge: NetlinkBridge): Promise<NetlinkResult>;
+  /** Absent in addons built before the announcements. */
+  netlinkAnnounce?(target: NetlinkAnnounceTarget): Promise<NetlinkResult>;
 }
 
 /** What a netlink operation reports (errno 0 = success; `step` names the failed request). */
@@ -47,6 +49,25 @@ export interface NetlinkResult {
   readonly step: string;
   /** The kernel's extended-ack text, or ''. */
   readonly message: string;
+  /**
+   * A failed unsolicited ARP/NA (`send arp 172.18.0.2: ENETDOWN`), or ''; never an error.
+   * Absent from addons built before the announcements.
+   */
+  readonly warning?: string;
+}
+
+/** The addresses of a link to announce ({@link netlinkAnnounce}). */
+export interface NetlinkAnnounceTarget {
+  /** The netns file holding the link. */
+  readonly netnsPath?: string;
+  /** An open netns descriptor instead of `netnsPath` (not closed). */
+  readonly netnsFd?: number;
+  /** The link inside that netns (`eth0`...). */
+  readonly ifname: string;
+  /** A veth's host end in our netns, waited for until its bridge port forwards (omitted: none). */
+  readonly hostIfname?: string;
+  /** Its addresses with prefix length (`172.18.0.2/16`, `fd00::2/64`), at most 8. */
+  readonly addresses: readonly string[];
 }
 
 /**
@@ -276,14 +297,57 @@ function netlinkCheck(r: NetlinkResult, what: string, path: string | undefined):
  * Plugs a container into a network through rtnetlink, with no child process: a veth whose peer
  * is born in the container netns (host end on the bridge and up), or a macvlan/ipvlan child of
  * `parent` born there; then lo up, addresses, link up and default routes inside the netns (a
- * socket opened there by a short-lived thread). Runs on the libuv pool; undone on failure.
+ * socket opened there by a short-lived thread), then one gratuitous ARP per IPv4 address and one
+ * unsolicited NA per IPv6 address from inside the netns (as {@link netlinkAnnounce}; Docker
+ * 28 sends them too, engine-reference §3.3). Runs on the libuv pool; undone on failure.
+ * @returns the announcement's warning ('' when every announcement was sent; a failed one never
+ *   fails the attach)
  * @throws NativeError (syscall `rtnetlink`, errno name, e.g. EEXIST for a taken name, ENODEV for
  *   a missing bridge or parent, EOPNOTSUPP for a kernel without the link kind)
  */
-export async function netlinkAttach(endpoint: NetlinkEndpoint): Promise<void> {
+export async function netlinkAttach(endpoint: NetlinkEndpoint): Promise<string> {
   const r = await loadBinding().netlinkAttach(endpoint);
   const host = endpoint.hostIfname ? ` (${endpoint.hostIfname})` : '';
   netlinkCheck(r, `attach ${endpoint.ifname}${host}`, endpoint.netnsPath);
+  return r.warning ?? '';
+}
+
+/** True when the loaded addon can send announcements ({@link netlinkAnnounce}). */
+export function netlinkAnnounceAvailable(): boolean {
+  try {
+    return typeof loadBinding().netlinkAnnounce === 'function';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Announces a link's addresses from inside its netns so that peers replace stale neighbour
+ * entries (a container that came back with its IP and a new MAC): per IPv4 address a gratuitous
+ * ARP request (sender IP = target IP, broadcast; RFC 5227 §3), per IPv6 address an unsolicited
+ * Neighbor Advertisement to ff02::1 with Override and the target link-layer address option, hop
+ * limit 255 (RFC 4861 §7.2.6). Sent once the link is operationally up (and `hostIfname`'s
+ * bridge port forwarding), waiting at most ~250 ms for the kernel's asynchronous carrier change.
+ * Links with IFF_NOARP (ipvlan l3) are skipped. The sockets (an
+ * AF_PACKET and a raw ICMPv6 one) are opened in the netns by a short-lived thread, as for
+ * rtnetlink. Best effort.
+ * @returns a warning naming what could not be sent, or ''
+ * @throws NativeError only when the netns cannot be opened or entered (errno name), or when the
+ *   addon predates announcements (ENOSYS)
+ */
+export async function netlinkAnnounce(target: NetlinkAnnounceTarget): Promise<string> {
+  const binding = loadBinding();
+  if (binding.netlinkAnnounce === undefined) {
+    throw new NativeError(
+      'rtnetlink',
+      'ENOSYS',
+      target.netnsPath,
+      `announce ${target.ifname}: ENOSYS`,
+    );
+  }
+  const r = await binding.netlinkAnnounce(target);
+  netlinkCheck(r, `announce ${target.ifname}`, target.netnsPath);
+  return r.warning ?? '';
 }
 
 /**

@@ -10,6 +10,8 @@ import { mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 
 import { NativeError, TscError } from '../../base/errors.js';
 import {
+  netlinkAnnounce,
+  netlinkAnnounceAvailable,
   netlinkAttach,
   netlinkAvailable,
   netlinkBridgeCreate,
@@ -289,15 +291,20 @@ export async function removeBridge(session: IpSession, name: string): Promise<vo
  * born in the container netns (host end on the bridge, up), then lo, addresses, link and routes
  * are set inside the netns; no process. Fallback: one `ip -n` process in its netns plus one line
  * to the session; a netns path outside /run/netns then gets a temporary `/run/netns/tsc-ep-*`
- * symlink so `ip -n` can name it. On failure the veth is removed again. Throws TSC_NETWORK.
+ * symlink so `ip -n` can name it. On failure the veth is removed again. Either way the
+ * container end then announces its addresses (gratuitous ARP, unsolicited NA; Docker 28 does,
+ * engine-reference §3.3), so peers holding the old MAC of a restarted container (same IP, new
+ * random MAC) update their neighbour entry at once; the fallback does this only when the addon
+ * has `netlinkAnnounce`. Throws TSC_NETWORK.
+ * @returns a warning when an announcement could not be sent (never an error), or ''
  */
 export async function attachEndpoint(
   session: IpSession,
   ep: EndpointSpec,
   tools: IpTools = DEFAULT_TOOLS,
-): Promise<void> {
+): Promise<string> {
   if (usesNetlink()) {
-    await netlinkAttach({
+    return await netlinkAttach({
       kind: 'veth',
       netnsPath: ep.netnsPath,
       bridge: ep.bridge,
@@ -310,7 +317,6 @@ export async function attachEndpoint(
     }).catch((e: unknown) => {
       throw netlinkError(e);
     });
-    return;
   }
   const named = /^\/run\/netns\/([^/]+)$/.exec(ep.netnsPath)?.[1];
   let link: string | undefined;
@@ -330,6 +336,13 @@ export async function attachEndpoint(
   } finally {
     if (link !== undefined) unlinkSync(link);
   }
+  if (!netlinkAnnounceAvailable() || ep.addresses.length === 0) return '';
+  return await netlinkAnnounce({
+    netnsPath: ep.netnsPath,
+    ifname: ep.ifName,
+    hostIfname: ep.hostIfName,
+    addresses: ep.addresses,
+  }).catch((e: unknown) => `announce ${ep.ifName}: ${e instanceof Error ? e.message : String(e)}`);
 }
 
 /** A macvlan/ipvlan endpoint: a child of a parent link in our netns, born in the container's. */
@@ -356,11 +369,13 @@ export interface ChildLinkSpec {
 
 /**
  * Creates a macvlan/ipvlan child of `parent` directly in the container netns and configures it
- * (rtnetlink only; moby drivers/macvlan, drivers/ipvlan `CreateEndpoint`+`Join`). Undone on
- * failure. Throws TSC_NETWORK (EOPNOTSUPP when the kernel lacks the link kind, ENODEV when the
- * parent is gone).
+ * (rtnetlink only; moby drivers/macvlan, drivers/ipvlan `CreateEndpoint`+`Join`), then announces
+ * its addresses (gratuitous ARP, unsolicited NA; skipped by the kernel-side check for IFF_NOARP
+ * links such as ipvlan l3). Undone on failure. Throws TSC_NETWORK (EOPNOTSUPP when the kernel
+ * lacks the link kind, ENODEV when the parent is gone).
+ * @returns a warning when an announcement could not be sent (never an error), or ''
  */
-export async function attachChildLink(spec: ChildLinkSpec): Promise<void> {
+export async function attachChildLink(spec: ChildLinkSpec): Promise<string> {
   if (!netlinkAvailable()) {
     throw new TscError(
       'TSC_NETWORK',
@@ -370,7 +385,7 @@ export async function attachChildLink(spec: ChildLinkSpec): Promise<void> {
       },
     );
   }
-  await netlinkAttach({
+  return await netlinkAttach({
     kind: spec.kind,
     netnsPath: spec.netnsPath,
     parent: spec.parent,

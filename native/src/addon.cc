@@ -622,6 +622,7 @@ class NetlinkWorker : public Napi::AsyncWorker {
     r.Set("errno", Napi::Number::New(env, result_.err));
     r.Set("step", Napi::String::New(env, result_.step));
     r.Set("message", Napi::String::New(env, result_.message));
+    r.Set("warning", Napi::String::New(env, result_.warning));
     deferred_.Resolve(r);
   }
   void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
@@ -694,6 +695,26 @@ Napi::Value NetlinkAttach(const Napi::CallbackInfo &info) {
   return Queue(env, [own](tsc_nl_result *r) { tsc_nl_attach(&own->a, r); });
 }
 
+// netlinkAnnounce({netnsPath|netnsFd, ifname, hostIfname?, addresses[]}) -> Promise<{errno, step, message,
+// warning}>: gratuitous ARP / unsolicited NA from inside the netns (netlink.c tsc_nl_announce).
+Napi::Value NetlinkAnnounce(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = NlObj(info);
+  std::string ns = NlStr(o, "netnsPath", false, 4096);
+  int fd = -1;
+  Napi::Value fdv = o.Get("netnsFd");
+  if (fdv.IsNumber()) fd = fdv.As<Napi::Number>().Int32Value();
+  if (ns.empty() && fd < 0)
+    throw Napi::TypeError::New(env, "netlink: netnsPath or netnsFd is required");
+  std::string ifname = NlIfname(o, "ifname", true);
+  std::string host = NlIfname(o, "hostIfname", false);
+  auto addrs = NlAddrs(o, "addresses", false, TSC_NL_MAX_ADDRS);
+  return Queue(env, [ns, fd, ifname, host, addrs](tsc_nl_result *r) {
+    tsc_nl_announce(ns.empty() ? nullptr : ns.c_str(), fd, ifname.c_str(), host.c_str(),
+                    addrs.data(), static_cast<int>(addrs.size()), r);
+  });
+}
+
 // netlinkLinkDel(name, netnsPath?) -> Promise<{errno, step, message}>
 Napi::Value NetlinkLinkDel(const Napi::CallbackInfo &info) {
   std::string name = StrArg(info, 0, "name");
@@ -742,6 +763,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("netlinkAttach", Napi::Function::New(env, NetlinkAttach));
   exports.Set("netlinkLinkDel", Napi::Function::New(env, NetlinkLinkDel));
   exports.Set("netlinkBridgeCreate", Napi::Function::New(env, NetlinkBridgeCreate));
+  exports.Set("netlinkAnnounce", Napi::Function::New(env, NetlinkAnnounce));
   return exports;
 }
 

@@ -1,24 +1,38 @@
 /* A small rtnetlink client: builds RTM_NEWLINK/DELLINK/NEWADDR/NEWROUTE requests and waits for
- * each ACK (rtnetlink(7), netlink(7)). Sockets inside a container netns are opened by a
+ * each ACK (rtnetlink(7), netlink(7)); announces a new endpoint's addresses (gratuitous ARP,
+ * unsolicited NA). Sockets inside a container netns are opened by a
  * short-lived thread that setns()es there; the calling thread never changes namespace. Owns no
  * policy (names, addresses and routes come from the engine). */
 #include "netlink.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if_arp.h>
+#include <linux/if_ether.h>
+#include <linux/if_bridge.h>
 #include <linux/if_link.h>
+#include <netpacket/packet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <net/if.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NL_BUF 4096
+
+/* IFLA_OPERSTATE values (RFC 2863 ifOperStatus as linux/if.h numbers them; that header clashes
+ * with <net/if.h>). */
+enum { OPER_UNKNOWN = 0, OPER_UP = 6 };
 
 struct nl_msg {
   union {
@@ -123,10 +137,39 @@ static void ext_ack_message(const struct nlmsghdr *h, struct tsc_nl_result *res)
   }
 }
 
-/* Sends one request and reads until its ACK. A RTM_NEWLINK reply (to RTM_GETLINK) stores the
- * ifindex in *ifindex when given. Returns 0 or -errno; on error fills res with step. */
-static int talk(struct nl_sock *s, struct nl_msg *m, int *ifindex, struct tsc_nl_result *res,
-                const char *step) {
+/* What a RTM_NEWLINK reply says about a link: ifindex, IFLA_OPERSTATE (IF_OPER_*) and, for a
+ * bridge port, IFLA_BRPORT_STATE (BR_STATE_*); -1 when absent. */
+struct link_info {
+  int index;
+  int operstate;
+  int brport_state;
+};
+
+static void parse_link(const struct nlmsghdr *h, struct link_info *info) {
+  const struct ifinfomsg *ifi = NLMSG_DATA(h);
+  info->index = ifi->ifi_index;
+  int len = (int)IFLA_PAYLOAD(h);
+  for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    if (a->rta_type == IFLA_OPERSTATE && RTA_PAYLOAD(a) >= 1) {
+      info->operstate = *(const uint8_t *)RTA_DATA(a);
+    } else if (a->rta_type == IFLA_LINKINFO) {
+      int l1 = (int)RTA_PAYLOAD(a);
+      for (const struct rtattr *b = RTA_DATA(a); RTA_OK(b, l1); b = RTA_NEXT(b, l1)) {
+        if (b->rta_type != IFLA_INFO_SLAVE_DATA) continue;
+        int l2 = (int)RTA_PAYLOAD(b);
+        for (const struct rtattr *c = RTA_DATA(b); RTA_OK(c, l2); c = RTA_NEXT(c, l2)) {
+          if (c->rta_type == IFLA_BRPORT_STATE && RTA_PAYLOAD(c) >= 1)
+            info->brport_state = *(const uint8_t *)RTA_DATA(c);
+        }
+      }
+    }
+  }
+}
+
+/* Sends one request and reads until its ACK. A RTM_NEWLINK reply (to RTM_GETLINK) is parsed into
+ * *info when given. Returns 0 or -errno; on error fills res with step. */
+static int talk(struct nl_sock *s, struct nl_msg *m, struct link_info *info,
+                struct tsc_nl_result *res, const char *step) {
   m->u.h.nlmsg_seq = ++s->seq;
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   ssize_t n;
@@ -151,10 +194,7 @@ static int talk(struct nl_sock *s, struct nl_msg *m, int *ifindex, struct tsc_nl
         if (res->err == 0) ext_ack_message(h, res);
         return fail(res, -e->error, step);
       }
-      if (h->nlmsg_type == RTM_NEWLINK && ifindex != NULL) {
-        const struct ifinfomsg *ifi = NLMSG_DATA(h);
-        *ifindex = ifi->ifi_index;
-      }
+      if (h->nlmsg_type == RTM_NEWLINK && info != NULL) parse_link(h, info);
     }
   }
 }
@@ -168,10 +208,44 @@ static int link_index(struct nl_sock *s, const char *name, int *index, struct ts
   struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
   msg_put(&m, &ifi, sizeof ifi);
   attr_str(&m, IFLA_IFNAME, name);
-  *index = 0;
-  int r = talk(s, &m, index, res, step);
+  struct link_info info = {0, -1, -1};
+  int r = talk(s, &m, &info, res, step);
+  *index = info.index;
   if (r == 0 && *index == 0) return fail(res, ENODEV, step);
   return r;
+}
+
+/* Reads the state of link `name` (RTM_GETLINK). Returns 0 or -errno. */
+static int link_state(struct nl_sock *s, const char *name, struct link_info *info,
+                      struct tsc_nl_result *res) {
+  struct nl_msg m;
+  msg_init(&m, RTM_GETLINK, 0);
+  struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+  msg_put(&m, &ifi, sizeof ifi);
+  attr_str(&m, IFLA_IFNAME, name);
+  info->index = 0;
+  info->operstate = -1;
+  info->brport_state = -1;
+  return talk(s, &m, info, res, "read link state");
+}
+
+/* Waits (at most ~250 ms, in 100 µs steps) until link `name` is operationally up and, when it is
+ * a bridge port, forwarding. The kernel finishes a carrier change asynchronously (linkwatch):
+ * until then IPv6 has no multicast route on the link (ENETUNREACH) and a bridge port still drops
+ * frames, so an announcement sent at once would be lost. Returns 0 when ready, -ETIMEDOUT,
+ * or the -errno of the request (-ENODEV: no such link). */
+static int wait_link_ready(struct nl_sock *s, const char *name) {
+  for (int i = 0; i < 2500; i++) {
+    struct link_info info;
+    struct tsc_nl_result ignored = {0};
+    int r = link_state(s, name, &info, &ignored);
+    if (r < 0) return r;
+    int up = info.operstate == OPER_UP || info.operstate == OPER_UNKNOWN;
+    if (up && (info.brport_state < 0 || info.brport_state == BR_STATE_FORWARDING)) return 0;
+    struct timespec ts = {0, 100 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  return -ETIMEDOUT;
 }
 
 static int link_up(struct nl_sock *s, int index, struct tsc_nl_result *res, const char *step) {
@@ -240,10 +314,14 @@ static int default_route(struct nl_sock *s, int index, const struct tsc_nl_addr 
 
 /* ---- sockets inside another netns ---- */
 
+/* What a thread opens inside a netns: a NETLINK_ROUTE socket (when nl is wanted) and the two
+ * announcement sockets (when announce is wanted; their failure is kept apart, not fatal). */
 struct ns_open {
   int nsfd;
+  int want_nl, want_announce;
   int err;
   struct nl_sock sock;
+  int pkt_fd, icmp6_fd, announce_err;
 };
 
 static void *ns_open_thread(void *arg) {
@@ -252,21 +330,196 @@ static void *ns_open_thread(void *arg) {
     o->err = errno;
     return NULL;
   }
-  int r = sock_open(&o->sock);
-  if (r < 0) o->err = -r;
-  return NULL; /* the thread ends here; the socket stays bound to that netns */
+  if (o->want_nl) {
+    int r = sock_open(&o->sock);
+    if (r < 0) {
+      o->err = -r;
+      return NULL;
+    }
+  }
+  if (o->want_announce) {
+    /* Protocol 0: this socket receives nothing; each sendto names ETH_P_ARP. */
+    o->pkt_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (o->pkt_fd < 0) o->announce_err = errno;
+    o->icmp6_fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+    if (o->icmp6_fd < 0 && o->announce_err == 0) o->announce_err = errno;
+  }
+  return NULL; /* the thread ends here; the sockets stay bound to that netns */
+}
+
+/* Opens, from a thread of its own, the sockets o asks for in the netns o->nsfd names. */
+static int ns_open_run(struct ns_open *o, struct tsc_nl_result *res) {
+  o->err = 0;
+  o->announce_err = 0;
+  o->sock.fd = -1;
+  o->sock.seq = 0;
+  o->pkt_fd = -1;
+  o->icmp6_fd = -1;
+  pthread_t t;
+  int e = pthread_create(&t, NULL, ns_open_thread, o);
+  if (e != 0) return fail(res, e, "start netns thread");
+  pthread_join(t, NULL);
+  if (o->err != 0) {
+    if (o->sock.fd >= 0) close(o->sock.fd);
+    o->sock.fd = -1;
+    return fail(res, o->err, "open netlink in container netns");
+  }
+  return 0;
 }
 
 /* Opens a NETLINK_ROUTE socket in the netns nsfd names, from a thread of its own. */
 static int sock_open_in(int nsfd, struct nl_sock *s, struct tsc_nl_result *res) {
-  struct ns_open o = {.nsfd = nsfd, .err = 0, .sock = {.fd = -1, .seq = 0}};
-  pthread_t t;
-  int e = pthread_create(&t, NULL, ns_open_thread, &o);
-  if (e != 0) return fail(res, e, "start netns thread");
-  pthread_join(t, NULL);
-  if (o.err != 0) return fail(res, o.err, "open netlink in container netns");
-  *s = o.sock;
-  return 0;
+  struct ns_open o = {.nsfd = nsfd, .want_nl = 1};
+  int r = ns_open_run(&o, res);
+  if (r == 0) *s = o.sock;
+  return r;
+}
+
+/* ---- announcements: gratuitous ARP (RFC 5227 s3) and unsolicited NA (RFC 4861 s7.2.6) ---- */
+
+static void warn(struct tsc_nl_result *res, int err, const char *what, int family,
+                 const uint8_t *addr) {
+  if (res->warning[0] != '\0') return; /* the first failure is enough */
+  char text[INET6_ADDRSTRLEN] = "";
+  if (addr != NULL) inet_ntop(family, addr, text, sizeof text);
+  snprintf(res->warning, sizeof res->warning, "%s%s%s: %s", what, text[0] ? " " : "", text,
+           strerrorname_np(err) ? strerrorname_np(err) : "error");
+}
+
+/* An ARP request announcing ip for mac (sender IP = target IP, target MAC zero), broadcast. */
+static int send_garp(int fd, int index, const uint8_t mac[6], const uint8_t ip[4]) {
+  struct __attribute__((packed)) {
+    struct arphdr h;
+    uint8_t sha[6], spa[4], tha[6], tpa[4];
+  } p;
+  memset(&p, 0, sizeof p);
+  p.h.ar_hrd = htons(ARPHRD_ETHER);
+  p.h.ar_pro = htons(ETH_P_IP);
+  p.h.ar_hln = 6;
+  p.h.ar_pln = 4;
+  p.h.ar_op = htons(ARPOP_REQUEST);
+  memcpy(p.sha, mac, 6);
+  memcpy(p.spa, ip, 4);
+  memcpy(p.tpa, ip, 4);
+  struct sockaddr_ll to = {.sll_family = AF_PACKET,
+                           .sll_protocol = htons(ETH_P_ARP),
+                           .sll_ifindex = index,
+                           .sll_halen = 6};
+  memset(to.sll_addr, 0xff, 6);
+  ssize_t n;
+  do {
+    n = sendto(fd, &p, sizeof p, 0, (struct sockaddr *)&to, sizeof to);
+  } while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : 0;
+}
+
+/* An unsolicited Neighbor Advertisement for ip: to all-nodes ff02::1, from ip itself (IPV6_PKTINFO),
+ * Override set, Solicited and Router clear, with the target link-layer address option. The
+ * kernel fills the ICMPv6 checksum of a raw IPPROTO_ICMPV6 socket. */
+static int send_na(int fd, int index, const uint8_t mac[6], const uint8_t ip[16]) {
+  struct __attribute__((packed)) {
+    struct nd_neighbor_advert na;
+    struct nd_opt_hdr opt;
+    uint8_t lladdr[6];
+  } p;
+  memset(&p, 0, sizeof p);
+  p.na.nd_na_type = ND_NEIGHBOR_ADVERT;
+  p.na.nd_na_code = 0;
+  p.na.nd_na_flags_reserved = ND_NA_FLAG_OVERRIDE;
+  memcpy(&p.na.nd_na_target, ip, 16);
+  p.opt.nd_opt_type = ND_OPT_TARGET_LINKADDR;
+  p.opt.nd_opt_len = 1; /* in units of 8 bytes: type, length, 6-byte MAC */
+  memcpy(p.lladdr, mac, 6);
+  struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_scope_id = (uint32_t)index};
+  to.sin6_addr.s6_addr[0] = 0xff;
+  to.sin6_addr.s6_addr[1] = 0x02;
+  to.sin6_addr.s6_addr[15] = 0x01;
+  union {
+    struct cmsghdr c;
+    uint8_t raw[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+  } ctl;
+  memset(&ctl, 0, sizeof ctl);
+  struct iovec iov = {.iov_base = &p, .iov_len = sizeof p};
+  struct msghdr msg = {.msg_name = &to,
+                       .msg_namelen = sizeof to,
+                       .msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = ctl.raw,
+                       .msg_controllen = sizeof ctl.raw};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = IPPROTO_IPV6;
+  c->cmsg_type = IPV6_PKTINFO;
+  c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+  struct in6_pktinfo info = {.ipi6_ifindex = (unsigned)index};
+  memcpy(&info.ipi6_addr, ip, 16);
+  memcpy(CMSG_DATA(c), &info, sizeof info);
+  ssize_t n;
+  do {
+    n = sendmsg(fd, &msg, 0);
+  } while (n < 0 && errno == EINTR);
+  return n < 0 ? -errno : 0;
+}
+
+/* The ifindex of ifname in the netns of socket fd (SIOCGIFINDEX), or -errno. */
+static int if_nametoindex_in(int fd, const char *ifname) {
+  if (fd < 0) return -EBADF;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+  if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) return -errno;
+  return ifr.ifr_ifindex;
+}
+
+/* Sends the announcements for the addresses of link ifname (index) on the sockets o opened.
+ * Never fails: problems go to res->warning. Closes o's announcement sockets. */
+static void announce_on(struct ns_open *o, const char *ifname, int index,
+                        const struct tsc_nl_addr *addrs, int naddrs, struct tsc_nl_result *res) {
+  int probe = o->pkt_fd >= 0 ? o->pkt_fd : o->icmp6_fd;
+  if (naddrs == 0) goto out;
+  if (probe < 0) {
+    warn(res, o->announce_err, "open announce socket", 0, NULL);
+    goto out;
+  }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+  if (ioctl(probe, SIOCGIFFLAGS, &ifr) < 0) {
+    warn(res, errno, "read link flags", 0, NULL);
+    goto out;
+  }
+  if (ifr.ifr_flags & IFF_NOARP) goto out; /* ipvlan l3/l3s: no neighbour resolution */
+  if (ioctl(probe, SIOCGIFHWADDR, &ifr) < 0) {
+    warn(res, errno, "read link address", 0, NULL);
+    goto out;
+  }
+  if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) goto out;
+  uint8_t mac[6];
+  memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+  if (o->icmp6_fd >= 0) {
+    int hops = 255;
+    if (setsockopt(o->icmp6_fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops) < 0 ||
+        setsockopt(o->icmp6_fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &index, sizeof index) < 0 ||
+        setsockopt(o->icmp6_fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)) <
+            0) {
+      warn(res, errno, "set up icmpv6 socket", 0, NULL);
+      close(o->icmp6_fd);
+      o->icmp6_fd = -1;
+    }
+  }
+  for (int i = 0; i < naddrs; i++) {
+    const struct tsc_nl_addr *a = &addrs[i];
+    if (a->family == AF_INET) {
+      int r = o->pkt_fd >= 0 ? send_garp(o->pkt_fd, index, mac, a->addr) : -o->announce_err;
+      if (r < 0) warn(res, -r, "send arp", AF_INET, a->addr);
+    } else if (a->family == AF_INET6) {
+      int r = o->icmp6_fd >= 0 ? send_na(o->icmp6_fd, index, mac, a->addr) : -EBADF;
+      if (r < 0) warn(res, -r, "send neighbour advertisement", AF_INET6, a->addr);
+    }
+  }
+out:
+  if (o->pkt_fd >= 0) close(o->pkt_fd);
+  if (o->icmp6_fd >= 0) close(o->icmp6_fd);
+  o->pkt_fd = o->icmp6_fd = -1;
 }
 
 /* ---- operations ---- */
@@ -330,7 +583,7 @@ static int create_link(struct nl_sock *host, const struct tsc_nl_endpoint *a, in
   return talk(host, &m, NULL, res, a->kind == TSC_NL_MACVLAN ? "create macvlan" : "create ipvlan");
 }
 
-static int configure_inside(struct nl_sock *c, const struct tsc_nl_endpoint *a,
+static int configure_inside(struct nl_sock *c, const struct tsc_nl_endpoint *a, int *link,
                             struct tsc_nl_result *res) {
   int r = link_up(c, 1, res, "set lo up"); /* lo is ifindex 1 in every netns */
   if (r < 0) return r;
@@ -345,6 +598,7 @@ static int configure_inside(struct nl_sock *c, const struct tsc_nl_endpoint *a,
   }
   r = link_up(c, index, res, "set container link up");
   if (r < 0) return r;
+  *link = index;
   for (int i = 0; i < a->ngateways; i++) {
     snprintf(step, sizeof step, "add default route %d", i + 1);
     r = default_route(c, index, &a->gateways[i], res, step);
@@ -370,8 +624,21 @@ int tsc_nl_attach(const struct tsc_nl_endpoint *a, struct tsc_nl_result *res) {
   }
   r = create_link(&host, a, nsfd, res);
   if (r < 0) goto out;
-  r = sock_open_in(nsfd, &inside, res);
-  if (r == 0) r = configure_inside(&inside, a, res);
+  struct ns_open o = {.nsfd = nsfd, .want_nl = 1, .want_announce = a->naddrs > 0};
+  r = ns_open_run(&o, res);
+  int index = 0;
+  if (r == 0) {
+    inside = o.sock;
+    r = configure_inside(&inside, a, &index, res);
+  }
+  if (r == 0 && o.want_announce) {
+    int w = wait_link_ready(&inside, a->ifname);
+    if (w == 0 && a->kind == TSC_NL_VETH) w = wait_link_ready(&host, a->host_ifname);
+    if (w < 0) warn(res, -w, "wait for link up", 0, NULL);
+    announce_on(&o, a->ifname, index, a->addrs, a->naddrs, res);
+  }
+  if (o.pkt_fd >= 0) close(o.pkt_fd);
+  if (o.icmp6_fd >= 0) close(o.icmp6_fd);
   if (r < 0) {
     struct tsc_nl_result ignored = {0};
     if (a->kind == TSC_NL_VETH) {
@@ -385,6 +652,45 @@ out:
   sock_close(&host);
   if (own_fd) close(nsfd);
   return r;
+}
+
+int tsc_nl_announce(const char *netns_path, int netns_fd, const char *ifname,
+                    const char *host_ifname, const struct tsc_nl_addr *addrs, int naddrs,
+                    struct tsc_nl_result *res) {
+  memset(res, 0, sizeof *res);
+  int nsfd = netns_fd;
+  if (nsfd < 0) {
+    nsfd = open(netns_path, O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0) return fail(res, errno, "open netns");
+  }
+  struct ns_open o = {.nsfd = nsfd, .want_nl = 1, .want_announce = 1};
+  int r = ns_open_run(&o, res);
+  if (nsfd != netns_fd) close(nsfd);
+  if (r < 0) return r;
+  int w = wait_link_ready(&o.sock, ifname);
+  sock_close(&o.sock);
+  if (w == -ENODEV) {
+    warn(res, ENODEV, "find link", 0, NULL);
+    if (o.pkt_fd >= 0) close(o.pkt_fd);
+    if (o.icmp6_fd >= 0) close(o.icmp6_fd);
+    return 0;
+  }
+  if (w == 0 && host_ifname != NULL && host_ifname[0] != '\0') {
+    struct nl_sock host = {.fd = -1};
+    w = sock_open(&host);
+    if (w == 0) w = wait_link_ready(&host, host_ifname);
+    sock_close(&host);
+  }
+  if (w < 0) warn(res, -w, "wait for link up", 0, NULL);
+  int index = (int)if_nametoindex_in(o.pkt_fd >= 0 ? o.pkt_fd : o.icmp6_fd, ifname);
+  if (index <= 0) {
+    warn(res, index < 0 ? -index : ENODEV, "find link", 0, NULL);
+    if (o.pkt_fd >= 0) close(o.pkt_fd);
+    if (o.icmp6_fd >= 0) close(o.icmp6_fd);
+    return 0;
+  }
+  announce_on(&o, ifname, index, addrs, naddrs, res);
+  return 0;
 }
 
 int tsc_nl_link_del(const char *name, const char *netns_path, struct tsc_nl_result *res) {

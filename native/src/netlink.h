@@ -48,12 +48,28 @@ struct tsc_nl_result {
   int err;
   char step[48];
   char message[160];
+  /* A failed unsolicited ARP/NA (never fails the operation): "send arp 10.0.0.2: ENETDOWN"... */
+  char warning[160];
 };
 
 /* Creates the endpoint: the veth (host end on the bridge, up; peer born in the container netns)
  * or macvlan/ipvlan link (born in the container netns), lo up, addresses, link up, default
- * routes. On failure what was created is deleted again. Returns 0 or -errno (also in res). */
+ * routes, then announces the addresses (tsc_nl_announce; its failures only fill res->warning).
+ * On failure what was created is deleted again. Returns 0 or -errno (also in res). */
 int tsc_nl_attach(const struct tsc_nl_endpoint *a, struct tsc_nl_result *res);
+
+/* Announces addresses of link `ifname` inside the netns at netns_path (or netns_fd >= 0), once it
+ * is operationally up (and host_ifname, a veth's bridge-port end in our netns, forwarding; NULL or
+ * "" = none), so that
+ * peers replace stale neighbour entries: a gratuitous ARP request (sender IP = target IP, to the
+ * broadcast MAC; RFC 5227 s3 "ARP Announcement") per IPv4 address and an unsolicited Neighbor
+ * Advertisement (RFC 4861 s7.2.6: to ff02::1, Override set, target link-layer address option,
+ * hop limit 255) per IPv6 address. Links without ARP (IFF_NOARP, ipvlan l3) or without an
+ * Ethernet address are skipped. Sending is best effort: failures go to res->warning and the
+ * return is 0; only a netns that cannot be entered is an error (-errno). */
+int tsc_nl_announce(const char *netns_path, int netns_fd, const char *ifname,
+                    const char *host_ifname, const struct tsc_nl_addr *addrs, int naddrs,
+                    struct tsc_nl_result *res);
 
 /* Deletes link `name` in our netns, or in the netns at netns_path when it is not NULL/"".
  * A missing link is ENODEV. Returns 0 or -errno. */

@@ -507,7 +507,6 @@ d('archery stack through tscompose (examples/archery, offline mode)', () => {
       return c?.reachable ? true : undefined;
     });
     phase('archery reaches it');
-    console.log(`redis killed by pid: ${phases.join(', ')}`);
     expect(ps('redis')[0]?.State).toBe('running');
   }, 120_000);
 

@@ -6,19 +6,13 @@
  * Everything it starts (engine, dockerd, registry) is stopped by pid and its temp dir removed.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
+
+import { startDockerd, stopDockerd, type TestDockerd } from '../../test/e2e/cli/dockerd.js';
 
 const RUNS = Number(process.env.TSC_BENCH_RUNS ?? 5);
 /** The stand-ins: OCI layout tag -> the reference the compose file names. */
@@ -114,84 +108,6 @@ function timed(
   });
 }
 
-/** True while `pid` is alive (zombies count as gone). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-async function stopPid(pid: number, graceMs = 20_000): Promise<void> {
-  if (!alive(pid)) return;
-  process.kill(pid, 'SIGTERM');
-  for (let i = 0; alive(pid) && i < graceMs / 100; i++) await sleep(100);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
-}
-
-/** A private dockerd: own data/exec root and socket, no iptables (published ports by docker-proxy). */
-interface Dockerd {
-  readonly pid: number;
-  readonly dir: string;
-  readonly socket: string;
-  readonly api: Dockerode;
-}
-
-async function startDockerd(dir: string): Promise<Dockerd> {
-  const socket = join(dir, 'docker.sock');
-  const log = openSync(join(dir, 'dockerd.log'), 'a');
-  const child = spawn(
-    'dockerd',
-    [
-      '--data-root',
-      join(dir, 'data'),
-      '--exec-root',
-      join(dir, 'exec'),
-      '--pidfile',
-      join(dir, 'docker.pid'),
-      '-H',
-      `unix://${socket}`,
-      '--iptables=false',
-      '--ip6tables=false',
-      '--ip-forward=false',
-      '--ip-masq=false',
-      '--bridge=none',
-      '--userland-proxy=true',
-    ],
-    { detached: true, stdio: ['ignore', log, log] },
-  );
-  child.unref();
-  const api = new Dockerode({ socketPath: socket });
-  for (let i = 0; ; i++) {
-    if (
-      existsSync(socket) &&
-      (await api.ping().then(
-        () => true,
-        () => false,
-      ))
-    )
-      break;
-    if (child.exitCode !== null || i > 600) {
-      throw new Error(
-        `dockerd did not start: ${readFileSync(join(dir, 'dockerd.log'), 'utf8').slice(-2000)}`,
-      );
-    }
-    await sleep(100);
-  }
-  return { pid: child.pid ?? 0, dir, socket, api };
-}
-
-async function stopDockerd(d: Dockerd): Promise<void> {
-  const containerdPidFile = join(d.dir, 'exec', 'containerd', 'containerd.pid');
-  const containerd = existsSync(containerdPidFile)
-    ? Number(readFileSync(containerdPidFile, 'utf8'))
-    : 0;
-  await stopPid(d.pid);
-  if (containerd > 0) await stopPid(containerd, 10_000);
-}
-
 /**
  * docker-compose v1 has no `up --wait`: after `up -d` (which already waits for the depends_on
  * service_healthy conditions), poll the project's containers every 100 ms until every one runs and
@@ -260,7 +176,7 @@ async function main(): Promise<void> {
     TSCOMPOSE_ENGINE_CONFIG: engineConfig,
   };
   const oursEnv: NodeJS.ProcessEnv = { DOCKER_HOST: `unix://${join(work, 'engine.sock')}` };
-  let dockerd: Dockerd | undefined;
+  let dockerd: TestDockerd | undefined;
   let engineStarted = false;
   try {
     copyExample(ours);
@@ -279,8 +195,7 @@ async function main(): Promise<void> {
     engineStarted = true;
     must(process.execPath, [CLI, 'pull', '-q'], oursEnv, ours);
     // The same images in a private dockerd.
-    mkdirp(join(work, 'dockerd'));
-    dockerd = await startDockerd(join(work, 'dockerd'));
+    dockerd = await startDockerd({ busybox: false });
     for (const [tag, ref] of IMAGES) {
       must('skopeo', [
         'copy',
@@ -363,12 +278,6 @@ async function main(): Promise<void> {
         stdio: 'ignore',
       });
       await stopDockerd(dockerd);
-      const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-        .split('\n')
-        .map((l) => l.split(' ')[4] ?? '')
-        .filter((m) => m.startsWith(dockerd!.dir))
-        .sort((a, b) => b.length - a.length);
-      for (const m of mounts) spawnSync('umount', ['-l', m]);
     }
     if (engineStarted) {
       spawnSync(process.execPath, [CLI, 'down', '-t', '1'], {
@@ -386,10 +295,6 @@ async function main(): Promise<void> {
     });
     rmSync(work, { recursive: true, force: true });
   }
-}
-
-function mkdirp(dir: string): void {
-  execFileSync('mkdir', ['-p', dir]);
 }
 
 main().catch((e: unknown) => {

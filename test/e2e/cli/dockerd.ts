@@ -33,8 +33,17 @@ export interface TestDockerd {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Starts dockerd and imports busybox:1.36. Waits (polling /_ping) until it answers. */
-export async function startDockerd(): Promise<TestDockerd> {
+/** Options of {@link startDockerd}. */
+export interface DockerdOptions {
+  /** Import busybox:1.36 from the host's busybox-static (default true). */
+  readonly busybox?: boolean;
+}
+
+/**
+ * Starts dockerd (and, unless `busybox: false`, imports busybox:1.36). Waits (polling /_ping)
+ * until it answers; throws with the end of its log when it does not start.
+ */
+export async function startDockerd(options: DockerdOptions = {}): Promise<TestDockerd> {
   const dir = mkdtempSync('/tmp/tsc-test-dockerd-');
   const socket = join(dir, 'docker.sock');
   const log = openSync(join(dir, 'dockerd.log'), 'a');
@@ -85,6 +94,7 @@ export async function startDockerd(): Promise<TestDockerd> {
       ...(input ? { input } : {}),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+  if (options.busybox === false) return { host, socket, dir, pid, api, docker };
   // busybox rootfs: /bin/busybox + applet links + passwd/group
   const root = join(dir, 'rootfs');
   for (const d of ['bin', 'etc', 'tmp', 'root']) mkdirSync(join(root, d), { recursive: true });

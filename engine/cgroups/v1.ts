@@ -130,8 +130,14 @@ export class V1Cgroup implements Cgroup {
     );
   }
 
+  /**
+   * Writes the pid to cgroup.procs in every hierarchy at once: the hierarchies are independent,
+   * and the first migration waits out an RCU grace period that the others then share.
+   */
   async addProcess(pid: number): Promise<void> {
-    for (const dir of this.distinctDirs()) await writeControl(dir, 'cgroup.procs', String(pid));
+    await allOrFirstError(
+      this.distinctDirs().map((dir) => writeControl(dir, 'cgroup.procs', String(pid))),
+    );
   }
 
   async update(r: Resources): Promise<void> {
@@ -235,15 +241,14 @@ export class V1Cgroup implements Cgroup {
         { hint: 'kill the processes first (killAll)' },
       );
     }
-    const errors: unknown[] = [];
-    for (const h of distinct(this.hierarchies)) {
-      try {
+    // the hierarchies are independent: remove them concurrently, collect every failure
+    const settled = await Promise.allSettled(
+      distinct(this.hierarchies).map(async (h) => {
         await rmdirCgroupTree(join(h.mount, ...this.segments));
         await rmdirEmptyAncestors(h.mount, this.segments);
-      } catch (e) {
-        errors.push(e);
-      }
-    }
+      }),
+    );
+    const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
     const [first, ...rest] = errors;
     if (first instanceof TscError) {
       first.cleanupErrors.push(...rest);
@@ -295,17 +300,20 @@ export class V1Manager implements CgroupManager {
     const cgroup = new V1Cgroup(this.root, name, this.hierarchies, this.waitMs);
     let created = false;
     try {
-      for (const h of distinct(this.hierarchies)) {
-        await retryIfParentVanished(async () => {
-          let parent = h.mount;
-          for (const seg of segments) {
-            const dir = join(parent, seg);
-            created = (await mkdirCgroup(dir)) || created;
-            await inheritCpuset(parent, dir);
-            parent = dir;
-          }
-        });
-      }
+      // each hierarchy is its own tree: create the levels in all of them concurrently
+      await allOrFirstError(
+        distinct(this.hierarchies).map((h) =>
+          retryIfParentVanished(async () => {
+            let parent = h.mount;
+            for (const seg of segments) {
+              const dir = join(parent, seg);
+              created = (await mkdirCgroup(dir)) || created;
+              await inheritCpuset(parent, dir);
+              parent = dir;
+            }
+          }),
+        ),
+      );
       await cgroup.update(r);
     } catch (e) {
       if (created && e instanceof TscError) {
@@ -315,6 +323,15 @@ export class V1Manager implements CgroupManager {
     }
     return cgroup;
   }
+}
+
+/**
+ * Waits for every promise (so none is left running on failure), then throws the first rejection.
+ */
+async function allOrFirstError(work: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  const settled = await Promise.allSettled(work);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**

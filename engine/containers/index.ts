@@ -87,6 +87,7 @@ export function containersPlugin(opts: ContainersPluginOptions = {}): DaemonPlug
         await containers.close();
         await networks.releaseDefaultIfUnused();
         await networks.close();
+        await images.snapshots.settled();
       },
     };
   };

@@ -563,8 +563,14 @@ export class ContainerManager implements ContainerService {
       }
     };
     try {
-      const cgroup = await this.deps.cgroups.create(cgroupName, resourcesOf(r.HostConfig));
-      undo.push(() => cgroup.remove());
+      // the cgroup's directories are made while the rootfs is mounted and the shim spawned; the
+      // init joins it from `outside`, before it runs anything
+      const cgroupReady = this.deps.cgroups.create(cgroupName, resourcesOf(r.HostConfig));
+      cgroupReady.catch(() => undefined); // awaited below; create removes its own partial levels
+      undo.push(async () => {
+        const made = await cgroupReady.catch(() => undefined);
+        await made?.remove();
+      });
       await this.mountRootfs(r, paths.rootfs);
       undo.push(() => this.unmountRootfs(paths.rootfs));
       const binds: Array<{
@@ -670,7 +676,7 @@ export class ContainerManager implements ContainerService {
       });
       const launched = await launch(spec, {
         outside: async (pid) => {
-          await cgroup.addProcess(pid);
+          await (await cgroupReady).addProcess(pid);
           if (plan.kind === 'bridge') {
             connected = true;
             for (const [net, cfg] of Object.entries(endpoints)) {
@@ -953,12 +959,17 @@ export class ContainerManager implements ContainerService {
       r.State.Status = 'restarting';
       this.restartDelays.set(id, nextRestartDelay(this.restartDelays.get(id) ?? 0, ranMs));
     }
-    await this.save(r);
+    const autoRemove = !restart && r.HostConfig.AutoRemove === true && !this.closed;
+    // An auto-removed container's next durable state is `removing` (removeNow writes it): the
+    // record on disk still says running until then, and a crash in between is recovered as an
+    // exit (recover -> handleExit), which removes it again. So no write here for it.
+    if (autoRemove) this.records.set(id, r);
+    else await this.save(r);
     if (rec.oomKilled) this.emit(r, 'oom');
     this.emit(r, 'die', { exitCode: String(rec.exitCode) });
     this.bus.emit(`exit:${id}`, { code: rec.exitCode, restarting: restart });
     if (restart) this.scheduleRestart(id);
-    else if (r.HostConfig.AutoRemove === true && !this.closed) {
+    else if (autoRemove) {
       // Let attached clients read the last output before the log goes with the container
       // (`docker run --rm` attaches, then waits; dockerd removes after the streams are done).
       void this.attachesDone(id)
@@ -972,9 +983,13 @@ export class ContainerManager implements ContainerService {
             },
           ),
         )
-        .catch((e: unknown) =>
-          this.deps.log(`auto-remove ${id}: ${e instanceof Error ? e.message : String(e)}`),
-        );
+        .catch((e: unknown) => {
+          this.deps.log(`auto-remove ${id}: ${e instanceof Error ? e.message : String(e)}`);
+          // the exit was not written above: record it now that the removal failed
+          const cur = this.records.get(id);
+          if (cur && !cur.State.Running && cur.State.Status !== 'removing')
+            void this.save(cur).catch(() => undefined);
+        });
     }
   }
 
@@ -1002,8 +1017,11 @@ export class ContainerManager implements ContainerService {
       }
     };
     await attempt('networks', async () => {
-      await this.deps.networks.manager.releaseContainer(id);
-      await this.deps.networks.persist();
+      const manager = this.deps.networks.manager;
+      const before = JSON.stringify(manager.state());
+      await manager.releaseContainer(id);
+      // a container on no network (or released already) changes nothing worth an fsync'd write
+      if (JSON.stringify(manager.state()) !== before) await this.deps.networks.persist();
     });
     await attempt('cgroup', () => this.deps.cgroups.open(`tscompose/${id}`).remove());
     await attempt('rootfs', () => this.unmountRootfs(this.paths(id).rootfs));

@@ -80,6 +80,10 @@ export class SnapshotStore {
   readonly driver: SnapshotDriver;
   private readonly hostOps: HostOps;
   private readonly inflight = new Map<string, Promise<void>>();
+  /** Background deletions of removed container snapshots (see {@link remove}). */
+  private readonly deleting = new Set<Promise<void>>();
+  /** True once `trash/` has been swept of leftovers from an earlier run. */
+  private trashSwept = false;
 
   constructor(options: SnapshotStoreOptions) {
     this.dir = path.join(options.root ?? DEFAULT_STATE_ROOT, 'snapshots');
@@ -236,9 +240,39 @@ export class SnapshotStore {
     return [{ type: 'overlay', source: 'overlay', options: relOptions, cwd: this.dir }];
   }
 
-  /** Removes a container snapshot (its init, upper and work dirs). Unmount first. */
+  /**
+   * Removes a container snapshot (its init, upper and work dirs). Unmount first. The directory is
+   * renamed into `<root>/snapshots/trash/` at once (rename(2) is atomic: the snapshot is gone
+   * from `active/` when this resolves) and deleted in the background; trash left by a crash is
+   * deleted by the next remove. {@link settled} waits for the background deletions.
+   */
   async remove(containerId: string): Promise<void> {
-    await fsp.rm(this.containerDir(containerId), { recursive: true, force: true });
+    const dir = this.containerDir(containerId);
+    const trash = path.join(this.dir, 'trash');
+    const to = path.join(trash, `${containerId}-${randomBytes(4).toString('hex')}`);
+    await fsp.mkdir(trash, { recursive: true, mode: 0o700 });
+    try {
+      await fsp.rename(dir, to);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      // not renameable (e.g. a mount point left behind): delete in place as before
+      await fsp.rm(dir, { recursive: true, force: true });
+      return;
+    }
+    const names = this.trashSwept ? [path.basename(to)] : await fsp.readdir(trash);
+    this.trashSwept = true;
+    for (const n of names) {
+      const job: Promise<void> = fsp
+        .rm(path.join(trash, n), { recursive: true, force: true })
+        .catch(() => undefined)
+        .finally(() => this.deleting.delete(job));
+      this.deleting.add(job);
+    }
+  }
+
+  /** Resolves when every background deletion started by {@link remove} has finished. */
+  async settled(): Promise<void> {
+    while (this.deleting.size > 0) await Promise.all([...this.deleting]);
   }
 }
 
@@ -263,9 +297,14 @@ export function shortLinkName(chainId: string): string {
 
 /** Populates an init layer (docker's `<id>-init`): mount targets that must exist in any image. */
 export async function createInitLayer(dir: string): Promise<void> {
-  for (const d of INIT_DIRS) await fsp.mkdir(path.join(dir, d), { recursive: true, mode: 0o755 });
-  for (const f of INIT_FILES) await fsp.writeFile(path.join(dir, f), '', { mode: 0o755 });
-  await fsp.symlink('/proc/mounts', path.join(dir, 'etc', 'mtab'));
+  // independent entries: made concurrently (recursive mkdir tolerates a parent made meanwhile)
+  await Promise.all(
+    INIT_DIRS.map((d) => fsp.mkdir(path.join(dir, d), { recursive: true, mode: 0o755 })),
+  );
+  await Promise.all([
+    ...INIT_FILES.map((f) => fsp.writeFile(path.join(dir, f), '', { mode: 0o755 })),
+    fsp.symlink('/proc/mounts', path.join(dir, 'etc', 'mtab')),
+  ]);
 }
 
 /**

@@ -4,7 +4,7 @@
  * (also `docker system df [-v]`), `docker save` / `docker load` (ours, and into a private dockerd),
  * and Docker's status codes and bodies for bad requests. Everything created is removed.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,16 +15,7 @@ import * as tarStream from 'tar-stream';
 import { runCp } from '../../../cli/commands/cp';
 import { startDockerd, stopDockerd, type TestDockerd } from '../../e2e/cli/dockerd';
 import { makeTar } from '../../fixtures/images/build';
-import {
-  dockerCli,
-  makeHome,
-  removeNetworks,
-  shimPids,
-  startEngine,
-  waitShimsGone,
-  type Engine,
-  type EngineHome,
-} from '../../helpers/engine';
+import { dockerCli, useEngine, type EngineHome } from '../../helpers/engine';
 import { requireHost } from '../../helpers/host';
 
 const ok = requireHost({ root: true, packages: ['tini', 'docker.io'] });
@@ -108,34 +99,11 @@ const archivePath = (c: string, p: string, extra = ''): string =>
   `/v1.47/containers/${c}/archive?path=${encodeURIComponent(p)}${extra}`;
 
 d('engine API: archive, system df, image save, bad requests', () => {
+  const fx = useEngine();
   let home: EngineHome;
-  let engine: Engine;
   let docker: Docker;
-  let shimsBefore: Set<number>;
-
-  beforeAll(async () => {
-    shimsBefore = shimPids();
-    home = await makeHome();
-    engine = await startEngine(home);
-    docker = engine.docker;
-  });
-
-  afterAll(async () => {
-    try {
-      if (engine) {
-        const all = await docker.listContainers({ all: true }).catch(() => []);
-        for (const c of all) await docker.getContainer(c.Id).remove({ force: true, v: true });
-        for (const v of (await docker.listVolumes().catch(() => ({ Volumes: [] }))).Volumes ?? [])
-          await docker.getVolume(v.Name).remove({ force: true });
-        await engine.stop();
-        await waitShimsGone(shimsBefore);
-      }
-    } finally {
-      if (home) {
-        await removeNetworks(home);
-        rmSync(home.dir, { recursive: true, force: true });
-      }
-    }
+  beforeAll(() => {
+    ({ home, docker } = fx);
   });
 
   it('stats paths of a stopped container like dockerd (HEAD archive)', async () => {

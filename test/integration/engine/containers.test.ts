@@ -4,24 +4,13 @@
  * run --rm, run -d, ps, logs, exec, stop, rm, restart policy, healthcheck, SIGKILL of the engine
  * and recovery, Docker's error codes). Everything created is removed afterwards.
  */
-import { rmSync } from 'node:fs';
 import * as http from 'node:http';
 import { PassThrough } from 'node:stream';
 
 import type Docker from 'dockerode';
 
 import { requireHost } from '../../helpers/host';
-import {
-  dockerCli,
-  makeHome,
-  removeNetworks,
-  shimPids,
-  startEngine,
-  until,
-  waitShimsGone,
-  type Engine,
-  type EngineHome,
-} from './harness';
+import { dockerCli, useEngine, until, type Engine, type EngineHome } from './harness';
 import './resources-suite';
 
 const ok = requireHost({ root: true, packages: ['tini'] });
@@ -49,35 +38,12 @@ async function demuxLogs(
 }
 
 d('engine containers with real clients', () => {
+  const fx = useEngine();
   let home: EngineHome;
   let engine: Engine;
   let docker: Docker;
-  let shimsBefore: Set<number>;
-
-  beforeAll(async () => {
-    shimsBefore = shimPids();
-    home = await makeHome();
-    engine = await startEngine(home);
-    docker = engine.docker;
-  });
-
-  afterAll(async () => {
-    try {
-      if (engine) {
-        if (engine.proc.exitCode !== null || engine.proc.signalCode !== null)
-          engine = await startEngine(home);
-        const all = await engine.docker.listContainers({ all: true }).catch(() => []);
-        for (const c of all)
-          await engine.docker.getContainer(c.Id).remove({ force: true, v: true });
-        await engine.stop();
-        await waitShimsGone(shimsBefore);
-      }
-    } finally {
-      if (home) {
-        await removeNetworks(home);
-        rmSync(home.dir, { recursive: true, force: true });
-      }
-    }
+  beforeAll(() => {
+    ({ home, engine, docker } = fx);
   });
 
   it('creates, starts, waits for, logs, inspects and removes a container (dockerode)', async () => {
@@ -341,7 +307,7 @@ d('engine containers with real clients', () => {
     const gonePid = (await gone.inspect()).State.Pid;
     await engine.kill();
     process.kill(gonePid, 'SIGKILL');
-    engine = await startEngine(home);
+    engine = await fx.restart();
     docker = engine.docker;
     const after = await docker.getContainer('tsc-keep').inspect();
     expect(after.State).toMatchObject({ Status: 'running', Running: true, Pid: before.State.Pid });

@@ -7,7 +7,7 @@
  * registry. Everything created is removed afterwards.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as net from 'node:net';
@@ -18,17 +18,7 @@ import { RegistryClient } from '../../../engine/images/registry';
 import { seedBusybox } from '../../fixtures/images/build';
 import { requireHost } from '../../helpers/host';
 import { startRegistry, type TestRegistry } from '../../helpers/registry';
-import {
-  dockerCli,
-  makeHome,
-  removeNetworks,
-  shimPids,
-  startEngine,
-  until,
-  waitShimsGone,
-  type Engine,
-  type EngineHome,
-} from './harness';
+import { dockerCli, useEngine, until, type EngineHome } from './harness';
 
 const ok = requireHost({ root: true, packages: ['tini', 'docker-registry', 'docker-compose'] });
 const d = ok ? describe : describe.skip;
@@ -36,40 +26,15 @@ const d = ok ? describe : describe.skip;
 jest.setTimeout(120_000);
 
 d('engine container extras, images and networks', () => {
+  const fx = useEngine();
   let home: EngineHome;
-  let engine: Engine;
   let docker: Docker;
-  let shimsBefore: Set<number>;
   let registry: TestRegistry | undefined;
-
-  beforeAll(async () => {
-    shimsBefore = shimPids();
-    home = await makeHome();
-    engine = await startEngine(home);
-    docker = engine.docker;
+  beforeAll(() => {
+    ({ home, docker } = fx);
   });
-
   afterAll(async () => {
-    try {
-      if (engine) {
-        if (engine.proc.exitCode !== null || engine.proc.signalCode !== null)
-          engine = await startEngine(home);
-        const all = await engine.docker.listContainers({ all: true }).catch(() => []);
-        for (const c of all)
-          await engine.docker.getContainer(c.Id).remove({ force: true, v: true });
-        for (const n of await engine.docker.listNetworks().catch(() => []))
-          if (!['bridge', 'host', 'none'].includes(n.Name))
-            await engine.docker.getNetwork(n.Id).remove();
-        await engine.stop();
-        await waitShimsGone(shimsBefore);
-      }
-    } finally {
-      await registry?.stop();
-      if (home) {
-        await removeNetworks(home);
-        rmSync(home.dir, { recursive: true, force: true });
-      }
-    }
+    await registry?.stop();
   });
 
   it('pauses, unpauses, renames, lists processes and reports stats', async () => {

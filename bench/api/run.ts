@@ -3,8 +3,8 @@
  * through the docker CLI on our engine and on a private dockerd (Debian's docker.io), and `podman run
  * --rm` (Debian's podman, runc), median of BENCH_RUNS (10); (2) containers per second for 50
  * create+start+remove cycles from dockerode against ours and dockerd; (3) resident memory (sum of
- * RSS) of our idle engine with 20 running `sleep` containers, shims included. Prints times and
- * ratios, never asserts. Root only; removes every engine, daemon, container and temp dir it made.
+ * RSS, and beside it the sum of PSS, which counts shared pages once) of our idle engine with 20
+ * running `sleep` containers, shims included. Prints times and ratios, never asserts. Root only; removes every engine, daemon, container and temp dir it made.
  * Our daemon runs with the same Node flags as `tscompose engine start` (DAEMON_NODE_FLAGS).
  * Run: npm run bench:api   (BENCH_RUNS=5 BENCH_CYCLES=20 BENCH_PEERS=none)
  */
@@ -150,6 +150,20 @@ function rss(pid: number): number {
   }
 }
 
+/**
+ * Proportional set size of a pid in bytes (`Pss:` of /proc/<pid>/smaps_rollup, 0 when gone):
+ * shared pages (the shims' common text, the node binary) are split among the processes mapping
+ * them, so a sum of PSS counts them once where a sum of RSS counts them per process.
+ */
+function pss(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** Every pid with its parent and comm. */
 function processes(): Array<{ pid: number; ppid: number; comm: string }> {
   const out: Array<{ pid: number; ppid: number; comm: string }> = [];
@@ -172,7 +186,13 @@ function processes(): Array<{ pid: number; ppid: number; comm: string }> {
  * every shim of its containers (a shim is the parent of a container's init pid). The containers'
  * own processes are not counted.
  */
-async function idleMemory(ours: Ours): Promise<{ engine: number; shims: number; n: number }> {
+async function idleMemory(ours: Ours): Promise<{
+  engine: number;
+  shims: number;
+  enginePss: number;
+  shimsPss: number;
+  n: number;
+}> {
   const ids: string[] = [];
   for (let i = 0; i < IDLE_CONTAINERS; i++) {
     const c = await ours.api.createContainer({
@@ -201,8 +221,10 @@ async function idleMemory(ours: Ours): Promise<{ engine: number; shims: number; 
   for (const s of shimPids) daemonTree.delete(s);
   const engine = [...daemonTree].reduce((a, p) => a + rss(p), 0);
   const shims = [...shimPids].reduce((a, p) => a + rss(p), 0);
+  const enginePss = [...daemonTree].reduce((a, p) => a + pss(p), 0);
+  const shimsPss = [...shimPids].reduce((a, p) => a + pss(p), 0);
   for (const id of ids) await ours.api.getContainer(id).remove({ force: true });
-  return { engine, shims, n: shimPids.size };
+  return { engine, shims, enginePss, shimsPss, n: shimPids.size };
 }
 
 /** podman with a private config and storage (runc; ulimits within this session's hard limits). */
@@ -343,12 +365,15 @@ async function main(): Promise<void> {
 
     const mem = await idleMemory(ours);
     const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MB`;
-    console.log(`\nidle engine with ${IDLE_CONTAINERS} running containers (RSS):`);
-    console.log(`  engine process tree ${mb(mem.engine)}`);
+    const each = (b: number): string => mb(mem.n > 0 ? b / mem.n : 0);
+    console.log(`\nidle engine with ${IDLE_CONTAINERS} running containers (RSS | PSS):`);
+    console.log(`  engine process tree ${mb(mem.engine)} | ${mb(mem.enginePss)}`);
     console.log(
-      `  ${mem.n} shims           ${mb(mem.shims)} (${mb(mem.n > 0 ? mem.shims / mem.n : 0)} each)`,
+      `  ${mem.n} shims           ${mb(mem.shims)} (${each(mem.shims)} each) | ${mb(mem.shimsPss)} (${each(mem.shimsPss)} each)`,
     );
-    console.log(`  total               ${mb(mem.engine + mem.shims)}   (target < 80 MB)`);
+    console.log(
+      `  total               ${mb(mem.engine + mem.shims)} | ${mb(mem.enginePss + mem.shimsPss)}   (target < 80 MB resident)`,
+    );
     const dockerdRow = rows.find((r) => r.name.startsWith('dockerd'));
     if (dockerdRow)
       console.log(

@@ -9,12 +9,19 @@ import { posix } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import * as tarStream from 'tar-stream';
+import { createRequire } from 'node:module';
+import type * as TarStream from 'tar-stream';
 
 import { EngineError } from '../../base/errors.js';
 import type { ContainerPathStat } from '../api/services.js';
 import { createDecompress, sniffCompression } from '../images/unpack.js';
 import { parseGroup, parsePasswd, resolveUserFrom } from '../runtime/user.js';
+
+let tarStreamModule: typeof TarStream | undefined;
+/** tar-stream, loaded on first use: an idle daemon never needs it (~6 MB RSS with its deps). */
+function tarStream(): typeof TarStream {
+  return (tarStreamModule ??= createRequire(__filename)('tar-stream') as typeof TarStream);
+}
 
 /** A mount seen from inside the container: `destination` (container path) backed by host `source`. */
 export interface ViewMount {
@@ -225,9 +232,9 @@ export function statHeader(stat: ContainerPathStat): string {
   return Buffer.from(JSON.stringify(stat)).toString('base64');
 }
 
-type PackHeader = Partial<tarStream.Header> & { name: string };
+type PackHeader = Partial<TarStream.Header> & { name: string };
 
-function tarType(st: Stats): tarStream.Header['type'] {
+function tarType(st: Stats): TarStream.Header['type'] {
   if (st.isDirectory()) return 'directory';
   if (st.isSymbolicLink()) return 'symlink';
   if (st.isCharacterDevice()) return 'character-device';
@@ -266,7 +273,7 @@ export async function writeArchive(
   start: { cpath: string; st: Stats; stat: ContainerPathStat },
   out: Writable,
 ): Promise<void> {
-  const pack = tarStream.pack();
+  const pack = tarStream().pack();
   const done = pipeline(pack as unknown as Readable, out);
   const inodes = new Map<string, string>();
   const entry = (header: PackHeader, body?: AsyncIterable<Buffer>): Promise<void> =>
@@ -393,13 +400,13 @@ export async function extractArchive(
   }
 
   const dirTimes: Array<{ host: string; mtime: Date }> = [];
-  const extract = tarStream.extract();
+  const extract = tarStream().extract();
   const source = await sniffed(input);
   source.on('error', (e) => extract.destroy(e));
   source.pipe(extract);
   try {
     for await (const e of extract) {
-      const entryStream = e as unknown as Readable & { header: tarStream.Header };
+      const entryStream = e as unknown as Readable & { header: TarStream.Header };
       try {
         await extractEntry(view, dest, entryStream.header, entryStream, opts, owner, dirTimes);
       } finally {
@@ -418,7 +425,7 @@ export async function extractArchive(
 async function extractEntry(
   view: FsView,
   dest: string,
-  h: tarStream.Header,
+  h: TarStream.Header,
   body: Readable,
   opts: ExtractOptions,
   owner: { uid: number; gid: number } | undefined,

@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import * as tarStream from 'tar-stream';
+import { createRequire } from 'node:module';
+import type * as TarStream from 'tar-stream';
 import { TscError, UsageError } from '../../base/errors.js';
 import type { HostOps } from './host-ops.js';
 import {
@@ -28,6 +29,12 @@ import {
 import { familiarName, familiarString, parseReference } from './reference.js';
 import type { ImageStore } from './store.js';
 import { applyLayer, createDecompress, HashingStream, sniffCompression } from './unpack.js';
+
+let tarStreamModule: typeof TarStream | undefined;
+/** tar-stream, loaded on first use: an idle daemon never needs it (~6 MB RSS with its deps). */
+function tarStream(): typeof TarStream {
+  return (tarStreamModule ??= createRequire(__filename)('tar-stream') as typeof TarStream);
+}
 
 /** A HostOps for unpacking archives: archives carry no devices or whiteouts worth creating. */
 const noDeviceOps: HostOps = {
@@ -239,7 +246,7 @@ export async function saveImages(
   names: readonly string[],
   out: Writable,
 ): Promise<void> {
-  const pack = tarStream.pack();
+  const pack = tarStream().pack();
   const done = pipeline(pack as unknown as Readable, out);
   const written = new Set<string>();
   const indexEntries: Descriptor[] = [];

@@ -10,10 +10,23 @@ import * as path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { Decompress as ZstdDecompress } from 'fzstd';
-import * as tarStream from 'tar-stream';
+import type * as Fzstd from 'fzstd';
+import { createRequire } from 'node:module';
+import type * as TarStream from 'tar-stream';
 import { TscError } from '../../base/errors.js';
 import type { HostOps } from './host-ops.js';
+
+let tarStreamModule: typeof TarStream | undefined;
+/** tar-stream, loaded on first use: an idle daemon never needs it (~6 MB RSS with its deps). */
+function tarStream(): typeof TarStream {
+  return (tarStreamModule ??= createRequire(__filename)('tar-stream') as typeof TarStream);
+}
+
+let fzstdModule: typeof Fzstd | undefined;
+/** fzstd, loaded on first use: only zstd layers need it. */
+function fzstd(): typeof Fzstd {
+  return (fzstdModule ??= createRequire(__filename)('fzstd') as typeof Fzstd);
+}
 
 /** Whiteout file prefix (image-spec `layer.md#whiteouts`). */
 export const WHITEOUT_PREFIX = '.wh.';
@@ -129,7 +142,7 @@ async function ensureDir(root: string, dir: string): Promise<void> {
   }
 }
 
-function paxXattrs(header: tarStream.Header): Array<[string, Buffer]> {
+function paxXattrs(header: TarStream.Header): Array<[string, Buffer]> {
   const pax = (header as { pax?: Record<string, string> }).pax ?? {};
   return Object.keys(pax)
     .filter((k) => k.startsWith('SCHILY.xattr.'))
@@ -165,7 +178,7 @@ export async function applyLayer(
   let bytes = 0;
   await fsp.mkdir(root, { recursive: true });
 
-  const handle = async (header: tarStream.Header, body: AsyncIterable<Buffer>): Promise<void> => {
+  const handle = async (header: TarStream.Header, body: AsyncIterable<Buffer>): Promise<void> => {
     const parts = cleanEntryPath(header.name);
     if (parts.length === 0) {
       await drain(body);
@@ -304,7 +317,7 @@ export async function applyLayer(
     entries++;
   };
 
-  const extract = tarStream.extract();
+  const extract = tarStream().extract();
   extract.on('entry', (header, body, next) => {
     handle(header, body as unknown as AsyncIterable<Buffer>).then(
       () => next(),
@@ -347,11 +360,11 @@ export class HashingStream extends Transform {
 
 /** A zstd decompressing Transform over fzstd's streaming decoder. */
 export function createZstdDecompress(): Transform {
-  let decoder: ZstdDecompress | undefined;
+  let decoder: Fzstd.Decompress | undefined;
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
       try {
-        decoder ??= new ZstdDecompress((data) => this.push(Buffer.from(data)));
+        decoder ??= new (fzstd().Decompress)((data) => this.push(Buffer.from(data)));
         decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
         cb();
       } catch (e) {

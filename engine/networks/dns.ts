@@ -7,10 +7,17 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 
-import * as dnsPacket from 'dns-packet';
+import { createRequire } from 'node:module';
+import type * as DnsPacket from 'dns-packet';
 
 import { TscError } from '../../base/errors.js';
 import { formatAddress, parseAddress } from './ipam.js';
+
+let dnsPacketModule: typeof DnsPacket | undefined;
+/** dns-packet, loaded on first use: only a network with containers runs a DNS server (~1.5 MB RSS). */
+function dnsPacket(): typeof DnsPacket {
+  return (dnsPacketModule ??= createRequire(__filename)('dns-packet') as typeof DnsPacket);
+}
 
 /** One endpoint's DNS names on one network (moby `buildEndpointDNSNames`). */
 export interface DnsRecord {
@@ -144,21 +151,23 @@ function ptrToAddress(name: string): string | undefined {
 export function truncateForUdp(query: Buffer, reply: Buffer): Buffer {
   let limit = 512;
   try {
-    const opt = dnsPacket.decode(query).additionals?.find((a) => a.type === 'OPT');
+    const opt = dnsPacket()
+      .decode(query)
+      .additionals?.find((a) => a.type === 'OPT');
     if (opt && 'udpPayloadSize' in opt && opt.udpPayloadSize > 512) limit = opt.udpPayloadSize;
   } catch {
     return reply;
   }
   if (reply.length <= limit) return reply;
-  const decoded = dnsPacket.decode(reply);
+  const decoded = dnsPacket().decode(reply);
   const answers = [...(decoded.answers ?? [])];
   let out = reply;
   while (out.length > limit && answers.length > 0) {
     answers.pop();
-    out = dnsPacket.encode({
+    out = dnsPacket().encode({
       type: 'response',
       id: decoded.id ?? 0,
-      flags: (decoded.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE,
+      flags: (decoded.flags ?? 0) | dnsPacket().TRUNCATED_RESPONSE,
       questions: decoded.questions ?? [],
       answers,
     });
@@ -306,9 +315,9 @@ export class EmbeddedDns {
     msg: Buffer,
     source: string,
   ): Promise<Buffer | undefined> {
-    let query: dnsPacket.DecodedPacket;
+    let query: DnsPacket.DecodedPacket;
     try {
-      query = dnsPacket.decode(msg);
+      query = dnsPacket().decode(msg);
     } catch {
       return undefined;
     }
@@ -325,7 +334,7 @@ export class EmbeddedDns {
       id: query.id ?? 0,
       questions: [q],
     };
-    const flags = dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE;
+    const flags = dnsPacket().RECURSION_DESIRED | dnsPacket().RECURSION_AVAILABLE;
     const record = scope
       .flatMap((n) => [...n.records.values()])
       .find((r) => r.ipv4 === src || r.ipv6 === src);
@@ -345,7 +354,11 @@ export class EmbeddedDns {
         ttl: LOCAL_TTL,
         data,
       }));
-      return dnsPacket.encode({ ...base, flags: flags | dnsPacket.AUTHORITATIVE_ANSWER, answers });
+      return dnsPacket().encode({
+        ...base,
+        flags: flags | dnsPacket().AUTHORITATIVE_ANSWER,
+        answers,
+      });
     }
     if (local.kind === 'ptr') {
       const answers = [
@@ -357,23 +370,27 @@ export class EmbeddedDns {
           data: local.name,
         },
       ];
-      return dnsPacket.encode({ ...base, flags: flags | dnsPacket.AUTHORITATIVE_ANSWER, answers });
+      return dnsPacket().encode({
+        ...base,
+        flags: flags | dnsPacket().AUTHORITATIVE_ANSWER,
+        answers,
+      });
     }
     const internal = scope.every((n) => n.internal);
     if ((record?.ndots ?? 0) > 0 && !q.name.replace(/\.$/, '').includes('.')) {
       // moby: with a user ndots > 0 a single-label miss is not forwarded; the empty answer makes
       // the stub resolver try its search domains.
-      return dnsPacket.encode({ ...base, flags });
+      return dnsPacket().encode({ ...base, flags });
     }
     const upstreams = (record?.forwarders ?? this.options.forwarders).slice(0, 3);
     if (internal || upstreams.length === 0) {
-      return dnsPacket.encode({ ...base, flags: flags | RCODE_NXDOMAIN });
+      return dnsPacket().encode({ ...base, flags: flags | RCODE_NXDOMAIN });
     }
     for (const server of upstreams) {
       const reply = await this.forward(msg, server);
       if (reply) return reply;
     }
-    return dnsPacket.encode({ ...base, flags: flags | RCODE_SERVFAIL });
+    return dnsPacket().encode({ ...base, flags: flags | RCODE_SERVFAIL });
   }
 
   /** Sends the query as-is to one upstream over UDP; resolves undefined on timeout or error. */

@@ -4,8 +4,10 @@
  * --rm` (Debian's podman, runc), median of BENCH_RUNS (10); (2) containers per second for 50
  * create+start+remove cycles from dockerode against ours and dockerd; (3) resident memory (sum of
  * RSS, and beside it the sum of PSS, which counts shared pages once) of our idle engine with 20
- * running `sleep` containers, shims included. Prints times and ratios, never asserts. Root only; removes every engine, daemon, container and temp dir it made.
- * Our daemon runs with the same Node flags as `tscompose engine start` (DAEMON_NODE_FLAGS).
+ * running `sleep` containers, shims included. Prints times and ratios, never asserts. Root only;
+ * removes every engine, daemon, container and temp dir it made.
+ * Our daemon runs with the same Node flags and environment as `tscompose engine start`
+ * (DAEMON_NODE_FLAGS, DAEMON_ENV).
  * Run: npm run bench:api   (BENCH_RUNS=5 BENCH_CYCLES=20 BENCH_PEERS=none)
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -16,7 +18,7 @@ import { promisify } from 'node:util';
 
 import Docker from 'dockerode';
 
-import { DAEMON_NODE_FLAGS } from '../../engine/daemon-control.js';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../engine/daemon-control.js';
 import { startDockerd, stopDockerd, type TestDockerd } from '../../test/e2e/cli/dockerd.js';
 import { fullBusyboxLayers, makeHome, removeNetworks } from '../../test/helpers/engine.js';
 import { ensureDebPackages } from '../../test/helpers/host.js';
@@ -64,7 +66,7 @@ async function startOurs(): Promise<Ours> {
       '--pidfile',
       home.pidFile,
     ],
-    { stdio: ['ignore', log, log] },
+    { stdio: ['ignore', log, log], env: { ...process.env, ...DAEMON_ENV } },
   );
   fs.closeSync(log);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -64,6 +64,8 @@ export function containersPlugin(opts: ContainersPluginOptions = {}): DaemonPlug
     });
     core.volumes.setUsage((name) => containers.volumeUsers(name));
     await containers.load();
+    // snapshots a crash left between their rename into trash/ and their deletion
+    await images.snapshots.sweepTrash();
     const imageService = new StoreImageService({
       store: images,
       events: core.events,

@@ -244,7 +244,8 @@ export class SnapshotStore {
    * Removes a container snapshot (its init, upper and work dirs). Unmount first. The directory is
    * renamed into `<root>/snapshots/trash/` at once (rename(2) is atomic: the snapshot is gone
    * from `active/` when this resolves) and deleted in the background; trash left by a crash is
-   * deleted by the next remove. {@link settled} waits for the background deletions.
+   * deleted by {@link sweepTrash} (the engine calls it at start). {@link settled} waits for the
+   * background deletions.
    */
   async remove(containerId: string): Promise<void> {
     const dir = this.containerDir(containerId);
@@ -259,15 +260,28 @@ export class SnapshotStore {
       await fsp.rm(dir, { recursive: true, force: true });
       return;
     }
-    const names = this.trashSwept ? [path.basename(to)] : await fsp.readdir(trash);
+    if (this.trashSwept) this.deleteInBackground(to);
+    else await this.sweepTrash();
+  }
+
+  /**
+   * Starts the background deletion of everything in `<root>/snapshots/trash/` (snapshots a crash
+   * left there between their rename and their deletion). Resolves once the deletions are started;
+   * {@link settled} waits for them. Never throws: a missing trash dir is nothing to do.
+   */
+  async sweepTrash(): Promise<void> {
     this.trashSwept = true;
-    for (const n of names) {
-      const job: Promise<void> = fsp
-        .rm(path.join(trash, n), { recursive: true, force: true })
-        .catch(() => undefined)
-        .finally(() => this.deleting.delete(job));
-      this.deleting.add(job);
-    }
+    const trash = path.join(this.dir, 'trash');
+    const names = await fsp.readdir(trash).catch(() => [] as string[]);
+    for (const n of names) this.deleteInBackground(path.join(trash, n));
+  }
+
+  private deleteInBackground(dir: string): void {
+    const job: Promise<void> = fsp
+      .rm(dir, { recursive: true, force: true })
+      .catch(() => undefined)
+      .finally(() => this.deleting.delete(job));
+    this.deleting.add(job);
   }
 
   /** Resolves when every background deletion started by {@link remove} has finished. */

@@ -50,6 +50,22 @@ describe('SnapshotStore', () => {
     );
   });
 
+  it('deletes trash a crash left behind when swept, and removes snapshots through trash/', async () => {
+    const store = new SnapshotStore({ root, hostOps: ops, driver: 'overlay' });
+    const left = path.join(root, 'snapshots/trash/deadbeef-0000');
+    fs.mkdirSync(path.join(left, 'upper/etc'), { recursive: true });
+    fs.writeFileSync(path.join(left, 'upper/etc/x'), 'x');
+    await store.sweepTrash();
+    await store.settled();
+    expect(fs.readdirSync(path.join(root, 'snapshots/trash'))).toEqual([]);
+    const active = store.containerDir('c1');
+    fs.mkdirSync(path.join(active, 'upper'), { recursive: true });
+    await store.remove('c1');
+    expect(fs.existsSync(active)).toBe(false);
+    await store.settled();
+    expect(fs.readdirSync(path.join(root, 'snapshots/trash'))).toEqual([]);
+  });
+
   it('removes the partial directory when unpacking fails', async () => {
     const store = new SnapshotStore({ root, hostOps: ops, driver: 'overlay' });
     const id = sha256Digest('bad');

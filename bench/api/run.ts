@@ -10,17 +10,16 @@
  * (DAEMON_NODE_FLAGS, DAEMON_ENV).
  * Run: npm run bench:api   (BENCH_RUNS=5 BENCH_CYCLES=20 BENCH_PEERS=none)
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 
-import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../engine/daemon-control.js';
+import { startBenchEngine, type BenchEngine } from '../common/engine.js';
 import { startDockerd, stopDockerd, type TestDockerd } from '../../test/e2e/cli/dockerd.js';
-import { fullBusyboxLayers, makeHome, removeNetworks } from '../../test/helpers/engine.js';
 import { ensureDebPackages } from '../../test/helpers/host.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
@@ -28,7 +27,6 @@ const CYCLES = Number(process.env.BENCH_CYCLES ?? 50);
 const IDLE_CONTAINERS = Number(process.env.BENCH_IDLE ?? 20);
 /** BENCH_PEERS=none skips dockerd and podman; `dockerd` or `podman` picks one. */
 const PEERS = (process.env.BENCH_PEERS ?? 'dockerd,podman').split(',');
-const DAEMON = path.resolve(__dirname, '..', '..', 'engine', 'daemon.js');
 const DOCKER = '/usr/local/bin/docker';
 const IMAGE = 'busybox:1.36';
 
@@ -42,65 +40,6 @@ function median(xs: readonly number[]): number {
 }
 
 const fmt = (ms: number): string => `${ms.toFixed(0).padStart(6)} ms`;
-
-/** Our engine (dist/engine/daemon.js) on a temp data root, seeded with busybox:1.36. */
-interface Ours {
-  readonly host: string;
-  readonly api: Docker;
-  readonly pid: number;
-  stop(): Promise<void>;
-}
-
-async function startOurs(): Promise<Ours> {
-  const home = await makeHome({ layers: fullBusyboxLayers() });
-  const log = fs.openSync(path.join(home.dir, 'engine.log'), 'a');
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      ...DAEMON_NODE_FLAGS,
-      DAEMON,
-      '--data-root',
-      home.dataRoot,
-      '--socket',
-      home.socket,
-      '--pidfile',
-      home.pidFile,
-    ],
-    { stdio: ['ignore', log, log], env: { ...process.env, ...DAEMON_ENV } },
-  );
-  fs.closeSync(log);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const api = new Docker({ socketPath: home.socket });
-  const stop = async (): Promise<void> => {
-    try {
-      if (child.exitCode === null && child.signalCode === null) {
-        for (const c of await api.listContainers({ all: true }).catch(() => []))
-          await api.getContainer(c.Id).remove({ force: true });
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await removeNetworks(home);
-    } finally {
-      fs.rmSync(home.dir, { recursive: true, force: true });
-    }
-  };
-  for (let i = 0; ; i++) {
-    if (
-      await api.ping().then(
-        () => true,
-        () => false,
-      )
-    )
-      break;
-    if (child.exitCode !== null || i > 600) {
-      const why = fs.readFileSync(path.join(home.dir, 'engine.log'), 'utf8').slice(-2000);
-      await stop();
-      throw new Error(`engine did not start: ${why}`);
-    }
-    await sleep(50);
-  }
-  return { host: `unix://${home.socket}`, api, pid: child.pid ?? 0, stop };
-}
 
 /** Wall time of one command, ms; throws with its stderr when it fails. */
 async function timed(
@@ -188,7 +127,7 @@ function processes(): Array<{ pid: number; ppid: number; comm: string }> {
  * every shim of its containers (a shim is the parent of a container's init pid). The containers'
  * own processes are not counted.
  */
-async function idleMemory(ours: Ours): Promise<{
+async function idleMemory(ours: BenchEngine): Promise<{
   engine: number;
   shims: number;
   enginePss: number;
@@ -304,7 +243,7 @@ async function main(): Promise<void> {
   console.log(
     `bench/api: ${RUNS} runs per CLI row (median), ${CYCLES} dockerode cycles, ${IDLE_CONTAINERS} idle containers`,
   );
-  const ours = await startOurs();
+  const ours = await startBenchEngine();
   let dockerd: TestDockerd | undefined;
   let podman: Podman | undefined;
   const rows: Array<{ name: string; ms: number }> = [];

@@ -5,14 +5,14 @@
  * and ratios (peer / ours), never asserts. Root only; removes every engine, daemon, container,
  * network and temp dir it made. Run: npm run bench:compose-up  (BENCH_SIZES=1,5 BENCH_ROUNDS=3 BENCH_TOOLS=tscompose)
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 
-import { fullBusyboxLayers, makeHome, removeNetworks } from '../../test/helpers/engine.js';
+import { startBenchEngine } from '../common/engine.js';
 import { ensureDebPackages } from '../../test/helpers/host.js';
 import { startDockerd, stopDockerd } from '../../test/e2e/cli/dockerd.js';
 
@@ -21,7 +21,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** BENCH_TOOLS=tscompose,podman-compose measures only those (default: all three). */
 const TOOLS = process.env.BENCH_TOOLS?.split(',');
 const CLI = path.resolve(__dirname, '..', '..', 'cli', 'main.js');
-const DAEMON = path.resolve(__dirname, '..', '..', 'engine', 'daemon.js');
 
 /** One compose implementation + its daemon, as the bench drives it. */
 interface Tool {
@@ -132,44 +131,7 @@ function dockerCounter(api: Docker): Pick<Tool, 'running' | 'all'> {
 
 /** tscompose + our engine (dist/engine/daemon.js) on a temp data root and socket. */
 async function startOurs(): Promise<Tool> {
-  const home = await makeHome({ layers: fullBusyboxLayers() });
-  const log = fs.openSync(path.join(home.dir, 'engine.log'), 'a');
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [DAEMON, '--data-root', home.dataRoot, '--socket', home.socket, '--pidfile', home.pidFile],
-    { stdio: ['ignore', log, log] },
-  );
-  fs.closeSync(log);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const api = new Docker({ socketPath: home.socket });
-  const stop = async (): Promise<void> => {
-    try {
-      if (child.exitCode === null && child.signalCode === null) {
-        for (const c of await api.listContainers({ all: true }).catch(() => []))
-          await api.getContainer(c.Id).remove({ force: true });
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await removeNetworks(home);
-    } finally {
-      fs.rmSync(home.dir, { recursive: true, force: true });
-    }
-  };
-  for (let i = 0; ; i++) {
-    if (
-      await api.ping().then(
-        () => true,
-        () => false,
-      )
-    )
-      break;
-    if (child.exitCode !== null || i > 600) {
-      const why = fs.readFileSync(path.join(home.dir, 'engine.log'), 'utf8').slice(-2000);
-      await stop();
-      throw new Error(`engine did not start: ${why}`);
-    }
-    await sleep(50);
-  }
+  const { home, api, stop } = await startBenchEngine();
   return {
     name: 'tscompose',
     argv: (p, f, args) => [process.execPath, CLI, '-p', p, '-f', f, ...args],

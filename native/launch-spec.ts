@@ -5,7 +5,7 @@
  */
 
 /** The codec version this file describes; the addon refuses others. */
-export const LAUNCH_SPEC_VERSION = 1;
+export const LAUNCH_SPEC_VERSION = 2;
 
 /** `kind` of a mount entry (`enum tsc_mount_kind`). */
 export const MountKind = {
@@ -177,7 +177,7 @@ export interface CapabilitySets {
  */
 export interface LaunchSpec {
   /** Codec version: {@link LAUNCH_SPEC_VERSION}. */
-  readonly v: 1;
+  readonly v: 2;
   readonly kind: 'launch' | 'exec';
   /** Container id (64 hex), for diagnostics. */
   readonly id: string;
@@ -199,7 +199,12 @@ export interface LaunchSpec {
   readonly joins: readonly { readonly nstype: number; readonly path: string }[];
   readonly uidMappings: readonly IdMapping[];
   readonly gidMappings: readonly IdMapping[];
-  /** cgroup.procs files the shim writes the new pid into (may be empty: the engine does it). */
+  /**
+   * cgroup membership files. launch: the init writes `0` (itself) into each (v1 `tasks`, v2
+   * `cgroup.procs`) right after "go", before anything else, so it never runs container code
+   * outside them (empty: the engine joins it from outside). exec: the exec shim writes its own pid
+   * into each (`cgroup.procs`) before setns.
+   */
   readonly cgroupProcs: readonly string[];
   /** Absolute host path of the prepared root filesystem ('' = no mount setup, exec). */
   readonly rootfs: string;

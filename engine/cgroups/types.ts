@@ -123,6 +123,13 @@ export interface Cgroup {
   directories(): Readonly<Record<string, string>>;
   /** Moves a process (all its threads) into the cgroup. Throws TscError TSC_CGROUP. */
   addProcess(pid: number): Promise<void>;
+  /**
+   * The files a single-threaded process writes `0` into to join the cgroup itself. Does no I/O.
+   * v1: `tasks` in each distinct hierarchy (a thread moving itself skips the threadgroup rwsem
+   * and the RCU grace period its write lock waits for, kernel/cgroup `cgroup_procs_write_start`);
+   * v2: `cgroup.procs` (`cgroup.threads` cannot cross domains). The container init joins so.
+   */
+  joinFiles(): string[];
   /** Applies resource limits (see {@link resourceWrites} for the files). Throws TSC_CGROUP. */
   update(r: Resources): Promise<void>;
   /** Reads a usage sample. Missing controllers give 0. */

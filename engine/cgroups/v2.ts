@@ -47,6 +47,10 @@ export class V2Cgroup implements Cgroup {
     return { unified: this.dir };
   }
 
+  joinFiles(): string[] {
+    return [join(this.dir, 'cgroup.procs')];
+  }
+
   async addProcess(pid: number): Promise<void> {
     await writeControl(this.dir, 'cgroup.procs', String(pid));
   }

@@ -563,8 +563,8 @@ export class ContainerManager implements ContainerService {
       }
     };
     try {
-      // the cgroup's directories are made while the rootfs is mounted and the shim spawned; the
-      // init joins it from `outside`, before it runs anything
+      // the cgroup's directories are made while the rootfs is mounted and the shim spawned; they
+      // exist before "go" (awaited in `outside`), when the init joins them itself
       const cgroupReady = this.deps.cgroups.create(cgroupName, resourcesOf(r.HostConfig));
       cgroupReady.catch(() => undefined); // awaited below; create removes its own partial levels
       undo.push(async () => {
@@ -661,6 +661,7 @@ export class ContainerManager implements ContainerService {
           root: '/sys/fs/cgroup',
           name: cgroupName,
           controllers: this.deps.cgroups.version === 1 ? V1_CONTROLLERS : [],
+          procs: this.deps.cgroups.open(cgroupName).joinFiles(),
         },
         log: this.logOptions(h),
       };
@@ -676,7 +677,10 @@ export class ContainerManager implements ContainerService {
       });
       const launched = await launch(spec, {
         outside: async (pid) => {
-          await (await cgroupReady).addProcess(pid);
+          // the init joins its cgroup itself after "go" (spec.cgroupProcs); the directories must
+          // exist by then. In a user namespace it cannot, and the engine moves it from here.
+          const cgroup = await cgroupReady;
+          if (spec.cgroupProcs.length === 0) await cgroup.addProcess(pid);
           if (plan.kind === 'bridge') {
             connected = true;
             for (const [net, cfg] of Object.entries(endpoints)) {

@@ -68,6 +68,14 @@ export interface CgroupPlacement {
   readonly name: string;
   /** v1 controllers to bind into the container's /sys/fs/cgroup (`memory`, `pids`, ...). */
   readonly controllers: readonly string[];
+  /**
+   * The files the init writes `0` into to join the cgroup itself after "go" (v1 `tasks` per
+   * distinct hierarchy, v2 `cgroup.procs`), from `Cgroup.joinFiles()`: a self-move skips the RCU
+   * grace period a move from outside waits for. They must exist by "go". Omitted, or in a user
+   * namespace (host cgroupfs files are not writable from inside it), the caller must join the
+   * init from outside (`Cgroup.addProcess`).
+   */
+  readonly procs?: readonly string[] | undefined;
 }
 
 /** What a container runs with; the engine's vocabulary (Docker `Config` + `HostConfig`). */
@@ -513,7 +521,7 @@ export function buildLaunchSpec(config: RuntimeConfig, facts: HostFacts): Launch
   const argv = useInit ? [DOCKER_INIT_PATH, '--', ...config.argv] : [...config.argv];
 
   return {
-    v: 1,
+    v: 2,
     kind: 'launch',
     id: config.id,
     exitPath,
@@ -525,7 +533,7 @@ export function buildLaunchSpec(config: RuntimeConfig, facts: HostFacts): Launch
     joins,
     uidMappings: ns.user?.uidMappings ?? [],
     gidMappings: ns.user?.gidMappings ?? [],
-    cgroupProcs: [],
+    cgroupProcs: userNs ? [] : [...(config.cgroup?.procs ?? [])],
     rootfs,
     rootPropagation: MS.REC | MS.PRIVATE,
     readonlyRootfs: readOnly,

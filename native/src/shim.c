@@ -198,14 +198,7 @@ static int run_main(const struct tsc_spec *s, int sync) {
       shim_fail(sync, ST_ID_MAPS, OP_WRITE, k);
     }
   }
-  snprintf(line, sizeof line, "%d", (int)pid);
-  for (uint32_t i = 0; i < s->cgroup_procs.n; i++) {
-    if (write_text(s->cgroup_procs.v[i], line) < 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, NULL, 0);
-      shim_fail(sync, ST_CGROUP, OP_WRITE, (int)i);
-    }
-  }
+  /* cgroup_procs: the init joins its cgroups itself after "go" (init.c) */
 
   struct tsc_msg m = {MSG_PID, pid, getpid(), 0, 0, 0, 0, 0};
   send_msg(sync, &m);

@@ -14,7 +14,7 @@ extern "C" {
 #endif
 
 #define TSC_SPEC_MAGIC 0x4c435354u /* "TSCL" little-endian */
-#define TSC_SPEC_VERSION 1u
+#define TSC_SPEC_VERSION 2u
 #define TSC_SPEC_HEADER_SIZE 16u
 #define TSC_SPEC_MAX_SIZE (16u * 1024u * 1024u)
 
@@ -88,7 +88,10 @@ struct tsc_spec {
   struct tsc_ns_join *joins;
   uint32_t n_uid_maps, n_gid_maps;
   struct tsc_idmap *uid_maps, *gid_maps;
-  struct tsc_strv cgroup_procs; /* files the shim writes the new pid into */
+  /* cgroup membership files: launch = the init writes "0" into each (v1 tasks, v2 cgroup.procs)
+   * right after "go", before anything else, while the host's /sys/fs/cgroup is still its view;
+   * exec = cgroup.procs files the exec shim writes its pid into */
+  struct tsc_strv cgroup_procs;
   /* filesystem */
   const char *rootfs;
   uint64_t root_propagation;

@@ -44,13 +44,19 @@ async function failLaunch(
   let spec;
   try {
     spec = createLaunchSpec({
-      cgroup: { version: manager.version, root: '/sys/fs/cgroup', name, controllers: CONTROLLERS },
+      cgroup: {
+        version: manager.version,
+        root: '/sys/fs/cgroup',
+        name,
+        controllers: CONTROLLERS,
+        procs: cgroup.joinFiles(),
+      },
       ...config,
       id: fs.id,
       rootfs: fs.rootfs,
       stateDir: fs.stateDir,
     });
-    await launch(spec, { outside: (pid) => cgroup.addProcess(pid) });
+    await launch(spec);
   } catch (e) {
     error = e;
   }
@@ -90,6 +96,12 @@ d('runtime exec', () => {
       expect(env.stdout).toContain('EXTRA=1\n');
       expect(env.stdout).toContain('HOSTNAME=box\n');
       expect((await exec(t.c, { argv: ['/bin/probe', 'exit', '7'] })).exitCode).toBe(7);
+      // the init joined its cgroups itself, in every hierarchy
+      const initCg = readFileSync(`/proc/${t.c.initPid}/cgroup`, 'utf8');
+      for (const ctrl of ['memory', 'pids', 'cpuset', 'freezer'])
+        expect(initCg).toMatch(
+          new RegExp(`:(?:[a-z_,]*,)?${ctrl}(?:,[a-z_]*)?:/${t.cgroup.name}\n`),
+        );
       // the exec joined the container's cgroups while it ran
       const cg = await exec(t.c, { argv: ['/bin/probe', 'cat', '/proc/self/cgroup'] });
       expect(cg.stdout).toContain(`:memory:/${t.cgroup.name}\n`);
@@ -155,6 +167,25 @@ d('runtime setup failures', () => {
       'unable to find user nosuchuser: no matching entries in passwd file',
     );
     expect((error as TscError).code).toBe('TSC_CHILD_SETUP');
+  });
+
+  it('fails the start when the init cannot join its cgroup, before anything runs', async () => {
+    const manager = createCgroupManager();
+    const missing = '/sys/fs/cgroup/pids/tsc-test-no-such-cgroup/cgroup.procs';
+    const { error, exitCode } = await failLaunch({
+      argv: ['/bin/probe', 'pid'],
+      cgroup: {
+        version: manager.version,
+        root: '/sys/fs/cgroup',
+        name: 'tsc-test-no-such-cgroup',
+        controllers: [],
+        procs: [missing],
+      },
+    });
+    expect(error).toBeInstanceOf(SetupError);
+    expect((error as SetupError).message).toBe(`join cgroup ${missing}: ENOENT`);
+    expect(error).toMatchObject({ exitCode: 125, errno: 'ENOENT' });
+    expect(exitCode).toBe(125);
   });
 
   it('reports a missing binary with 127 and a non-executable one with 126', async () => {

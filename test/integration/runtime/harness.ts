@@ -51,13 +51,23 @@ export async function startProbe(
     const cg = cgroup;
     const spec = createLaunchSpec({
       hostname: fs.id.slice(0, 12),
-      cgroup: { version: manager.version, root: '/sys/fs/cgroup', name, controllers: CONTROLLERS },
+      cgroup: {
+        version: manager.version,
+        root: '/sys/fs/cgroup',
+        name,
+        controllers: CONTROLLERS,
+        procs: cg.joinFiles(),
+      },
       ...config,
       id: fs.id,
       rootfs: fs.rootfs,
       stateDir: fs.stateDir,
     });
-    const c = await launch(spec, { outside: (pid) => cg.addProcess(pid) });
+    // the init joins the cgroup itself; in a user namespace it cannot, and we move it from outside
+    const c = await launch(
+      spec,
+      spec.cgroupProcs.length > 0 ? {} : { outside: (pid) => cg.addProcess(pid) },
+    );
     const wait = async (timeoutMs = 30_000): Promise<ExitRecord> => {
       const r = await waitForExit(c, timeoutMs);
       if (!r) throw new Error(`container did not exit within ${timeoutMs} ms`);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildLaunchSpec } from '../../../engine/runtime/spec.js';
 import { decodeLaunchSpec, encodeLaunchSpec } from '../../../native/index.js';
+import { LAUNCH_SPEC_VERSION } from '../../../native/launch-spec.js';
 
 // The codec lives in the addon, which `npm ci` builds (node-gyp); it needs no root.
 const built = existsSync(resolve(__dirname, '../../../build/Release/tscompose.node'));
@@ -39,7 +40,7 @@ d('LaunchSpec codec', () => {
   it('round-trips every field through the C encoder and decoder', () => {
     const blob = encodeLaunchSpec(spec);
     expect(blob.readUInt32LE(0)).toBe(0x4c435354);
-    expect(blob.readUInt32LE(4)).toBe(1);
+    expect(blob.readUInt32LE(4)).toBe(LAUNCH_SPEC_VERSION);
     expect(blob.readUInt32LE(12)).toBe(blob.length);
     expect(decodeLaunchSpec(blob)).toEqual(JSON.parse(JSON.stringify(spec)));
   });
@@ -50,7 +51,7 @@ d('LaunchSpec codec', () => {
       'decode launch spec: EINVAL',
     );
     const other = Buffer.from(blob);
-    other.writeUInt32LE(2, 4);
+    other.writeUInt32LE(LAUNCH_SPEC_VERSION + 1, 4);
     expect(() => decodeLaunchSpec(other)).toThrow('decode launch spec: EPROTO');
   });
 

@@ -153,6 +153,31 @@ describe('buildLaunchSpec', () => {
     expect(spec.uidMappings).toEqual(maps.uidMappings);
   });
 
+  it('lets the init join the cgroup.procs files of its placement, except in a user namespace', () => {
+    const procs = [
+      '/sys/fs/cgroup/memory/tsc/c0/cgroup.procs',
+      '/sys/fs/cgroup/pids/tsc/c0/cgroup.procs',
+    ];
+    const cgroup = {
+      version: 1 as const,
+      root: '/sys/fs/cgroup',
+      name: 'tsc/c0',
+      controllers: [],
+      procs,
+    };
+    expect(buildLaunchSpec({ ...base, cgroup }, facts).cgroupProcs).toEqual(procs);
+    expect(
+      buildLaunchSpec({ ...base, cgroup: { ...cgroup, procs: undefined } }, facts).cgroupProcs,
+    ).toEqual([]);
+    const user = {
+      uidMappings: [{ containerId: 0, hostId: 100000, size: 65536 }],
+      gidMappings: [],
+    };
+    expect(buildLaunchSpec({ ...base, cgroup, namespaces: { user } }, facts).cgroupProcs).toEqual(
+      [],
+    );
+  });
+
   it('maps ulimits to rlimit numbers and rejects unknown names', () => {
     const spec = buildLaunchSpec(
       { ...base, ulimits: [{ name: 'nofile', soft: 10, hard: -1 }] },

@@ -73,6 +73,12 @@ describe('v1 manager on a fake cgroupfs', () => {
       'freezer',
     ]);
     expect(m.open('tsc-test-x').distinctDirs()).toHaveLength(7);
+    expect(m.open('tsc-test-x').joinFiles()).toEqual(
+      m
+        .open('tsc-test-x')
+        .distinctDirs()
+        .map((d) => join(d, 'tasks')),
+    );
     expect(m.open('tsc-test-x/y').directories()).toEqual({
       cpuset: join(root, 'cpuset/tsc-test-x/y'),
       devices: join(root, 'devices/tsc-test-x/y'),

@@ -4,7 +4,7 @@
  * a dockerode client and the docker CLI pointed at it, and a teardown that removes networks it created.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -187,81 +187,4 @@ export async function waitShimsGone(before: ReadonlySet<number>): Promise<void> 
     if ([...shimPids()].every((p) => before.has(p))) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/**
- * One engine for a test suite: {@link useEngine} starts it in `beforeAll` on a fresh home and, in
- * `afterAll`, removes every container (with its anonymous volumes), named volume and user network
- * it holds, stops it, waits for the shims to end, removes the engine's networks and the home.
- * A test that kills the engine calls {@link EngineFixture.restart}; teardown restarts a dead one.
- */
-export class EngineFixture {
-  #home: EngineHome | undefined;
-  #engine: Engine | undefined;
-  #shimsBefore = new Set<number>();
-
-  constructor(private readonly options: BuildOptions = {}) {}
-
-  /** The engine's temp home (throws before `beforeAll` ran). */
-  get home(): EngineHome {
-    if (!this.#home) throw new Error('engine fixture not started');
-    return this.#home;
-  }
-
-  /** The running daemon child (throws before `beforeAll` ran). */
-  get engine(): Engine {
-    if (!this.#engine) throw new Error('engine fixture not started');
-    return this.#engine;
-  }
-
-  /** A dockerode client of the current engine. */
-  get docker(): Docker {
-    return this.engine.docker;
-  }
-
-  /** Makes the home and starts the engine. */
-  async start(): Promise<void> {
-    this.#shimsBefore = shimPids();
-    this.#home = await makeHome(this.options);
-    this.#engine = await startEngine(this.#home);
-  }
-
-  /** Starts the engine again on the same home (after a test killed or stopped it). */
-  async restart(): Promise<Engine> {
-    this.#engine = await startEngine(this.home);
-    return this.#engine;
-  }
-
-  /** Removes everything the engine holds, stops it and removes its home. */
-  async teardown(): Promise<void> {
-    const home = this.#home;
-    try {
-      if (home && this.#engine) {
-        const e = this.#engine;
-        if (e.proc.exitCode !== null || e.proc.signalCode !== null) await this.restart();
-        const docker = this.docker;
-        for (const c of await docker.listContainers({ all: true }).catch(() => []))
-          await docker.getContainer(c.Id).remove({ force: true, v: true });
-        for (const v of (await docker.listVolumes().catch(() => ({ Volumes: [] }))).Volumes ?? [])
-          await docker.getVolume(v.Name).remove({ force: true });
-        for (const n of await docker.listNetworks().catch(() => []))
-          if (!['bridge', 'host', 'none'].includes(n.Name)) await docker.getNetwork(n.Id).remove();
-        await this.engine.stop();
-        await waitShimsGone(this.#shimsBefore);
-      }
-    } finally {
-      if (home) {
-        await removeNetworks(home);
-        rmSync(home.dir, { recursive: true, force: true });
-      }
-    }
-  }
-}
-
-/** Registers `beforeAll`/`afterAll` for one engine per suite; see {@link EngineFixture}. */
-export function useEngine(options: BuildOptions = {}): EngineFixture {
-  const fixture = new EngineFixture(options);
-  beforeAll(() => fixture.start());
-  afterAll(() => fixture.teardown());
-  return fixture;
 }

@@ -15,7 +15,8 @@ import * as tarStream from 'tar-stream';
 import { runCp } from '../../../cli/commands/cp';
 import { startDockerd, stopDockerd, type TestDockerd } from '../../e2e/cli/dockerd';
 import { makeTar } from '../../fixtures/images/build';
-import { dockerCli, useEngine, type EngineHome } from '../../helpers/engine';
+import { dockerCli, type EngineHome } from '../../helpers/engine';
+import { useEngine } from '../../helpers/engine-fixture';
 import { requireHost } from '../../helpers/host';
 
 const ok = requireHost({ root: true, packages: ['tini', 'docker.io'] });

@@ -10,7 +10,8 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 
 import { requireHost } from '../../helpers/host';
-import { dockerCli, useEngine, until, type Engine, type EngineHome } from './harness';
+import { dockerCli, until, type Engine, type EngineHome } from './harness';
+import { useEngine } from '../../helpers/engine-fixture';
 import './resources-suite';
 
 const ok = requireHost({ root: true, packages: ['tini'] });

@@ -18,7 +18,8 @@ import { RegistryClient } from '../../../engine/images/registry';
 import { seedBusybox } from '../../fixtures/images/build';
 import { requireHost } from '../../helpers/host';
 import { startRegistry, type TestRegistry } from '../../helpers/registry';
-import { dockerCli, useEngine, until, type EngineHome } from './harness';
+import { dockerCli, until, type EngineHome } from './harness';
+import { useEngine } from '../../helpers/engine-fixture';
 
 const ok = requireHost({ root: true, packages: ['tini', 'docker-registry', 'docker-compose'] });
 const d = ok ? describe : describe.skip;

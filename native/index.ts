@@ -101,6 +101,11 @@ export interface NetlinkEndpoint {
   readonly addresses?: readonly string[];
   /** Default routes via these gateways (at most 2, one per family); `0.0.0.0`/`::` = a device route. */
   readonly gateways?: readonly string[];
+  /**
+   * false: do not announce the addresses (the caller sends them with {@link netlinkAnnounce},
+   * e.g. in the background, since waiting for the link to be up costs ~10 ms); default true.
+   */
+  readonly announce?: boolean;
 }
 
 /** A bridge for {@link netlinkBridgeCreate}. */

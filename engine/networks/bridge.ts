@@ -293,10 +293,10 @@ export async function removeBridge(session: IpSession, name: string): Promise<vo
  * to the session; a netns path outside /run/netns then gets a temporary `/run/netns/tsc-ep-*`
  * symlink so `ip -n` can name it. On failure the veth is removed again. Either way the
  * container end then announces its addresses (gratuitous ARP, unsolicited NA; Docker 28 does,
- * engine-reference §3.3), so peers holding the old MAC of a restarted container (same IP, new
+ * engine-reference §3.3; with rtnetlink in the background, after this resolves), so peers holding the old MAC of a restarted container (same IP, new
  * random MAC) update their neighbour entry at once; the fallback does this only when the addon
  * has `netlinkAnnounce`. Throws TSC_NETWORK.
- * @returns a warning when an announcement could not be sent (never an error), or ''
+ * @returns a warning when the fallback's announcement could not be sent (never an error), or ''
  */
 export async function attachEndpoint(
   session: IpSession,
@@ -304,7 +304,7 @@ export async function attachEndpoint(
   tools: IpTools = DEFAULT_TOOLS,
 ): Promise<string> {
   if (usesNetlink()) {
-    return await netlinkAttach({
+    await netlinkAttach({
       kind: 'veth',
       netnsPath: ep.netnsPath,
       bridge: ep.bridge,
@@ -314,9 +314,14 @@ export async function attachEndpoint(
       mtu: ep.mtu,
       addresses: ep.addresses,
       gateways: ep.gateways,
+      announce: !netlinkAnnounceAvailable(),
     }).catch((e: unknown) => {
       throw netlinkError(e);
     });
+    // The announcement waits for the link to be up and the bridge port to forward (~10 ms of
+    // the kernel's link-watch work): sent in the background, so the container need not wait.
+    if (netlinkAnnounceAvailable() && ep.addresses.length > 0) void announce(ep);
+    return '';
   }
   const named = /^\/run\/netns\/([^/]+)$/.exec(ep.netnsPath)?.[1];
   let link: string | undefined;
@@ -337,6 +342,11 @@ export async function attachEndpoint(
     if (link !== undefined) unlinkSync(link);
   }
   if (!netlinkAnnounceAvailable() || ep.addresses.length === 0) return '';
+  return await announce(ep);
+}
+
+/** Announces an endpoint's addresses; resolves to a warning ('' when all were sent), never throws. */
+async function announce(ep: EndpointSpec): Promise<string> {
   return await netlinkAnnounce({
     netnsPath: ep.netnsPath,
     ifname: ep.ifName,

@@ -647,7 +647,7 @@ Napi::Object NlObj(const Napi::CallbackInfo &info) {
 }
 
 // netlinkAttach({kind, netnsPath|netnsFd, bridge, hostIfname, parent, mode, ipvlanFlag, ifname,
-//                mac, mtu, addresses[], gateways[]}) -> Promise<{errno, step, message}>
+//                mac, mtu, addresses[], gateways[], announce}) -> Promise<{errno, step, message}>
 Napi::Value NetlinkAttach(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Napi::Object o = NlObj(info);
@@ -687,6 +687,8 @@ Napi::Value NetlinkAttach(const Napi::CallbackInfo &info) {
   auto gws = NlAddrs(o, "gateways", true, 2);
   for (size_t i = 0; i < gws.size(); i++) a.gateways[i] = gws[i];
   a.ngateways = static_cast<int>(gws.size());
+  Napi::Value announce = o.Get("announce");
+  a.no_announce = announce.IsBoolean() && !announce.As<Napi::Boolean>().Value() ? 1 : 0;
   a.netns_path = own->netns.empty() ? nullptr : own->netns.c_str();
   a.bridge = own->bridge.c_str();
   a.host_ifname = own->host.c_str();

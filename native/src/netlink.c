@@ -624,7 +624,7 @@ int tsc_nl_attach(const struct tsc_nl_endpoint *a, struct tsc_nl_result *res) {
   }
   r = create_link(&host, a, nsfd, res);
   if (r < 0) goto out;
-  struct ns_open o = {.nsfd = nsfd, .want_nl = 1, .want_announce = a->naddrs > 0};
+  struct ns_open o = {.nsfd = nsfd, .want_nl = 1, .want_announce = a->naddrs > 0 && !a->no_announce};
   r = ns_open_run(&o, res);
   int index = 0;
   if (r == 0) {

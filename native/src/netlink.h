@@ -40,6 +40,7 @@ struct tsc_nl_endpoint {
   int naddrs;
   struct tsc_nl_addr gateways[2]; /* default routes via these; all-zero = `dev` route */
   int ngateways;
+  int no_announce; /* 1: skip the announcements (the caller sends them with tsc_nl_announce) */
 };
 
 /* A failure: errno (positive), the step that failed ("create veth", "add address 1"...), and the

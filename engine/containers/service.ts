@@ -605,7 +605,7 @@ export class ContainerManager implements ContainerService {
         }
         binds.push({ source, target: m.Destination, readOnly: !m.RW });
       }
-      // network files: placeholders now, content once the endpoints exist
+      // network files: written in `outside`, once the endpoints exist and before "go"
       let files = {
         hosts: paths.hostsPath,
         hostname: paths.hostnamePath,
@@ -619,8 +619,6 @@ export class ContainerManager implements ContainerService {
           files = { hosts: op.hostsPath, hostname: op.hostnamePath, resolvConf: op.resolvConfPath };
           netnsOwner = owner.Id;
         }
-      } else {
-        for (const f of Object.values(files)) await fsp.writeFile(f, '', { mode: 0o644 });
       }
       const h = r.HostConfig;
       const hostMode = plan.kind === 'host';
@@ -828,13 +826,15 @@ export class ContainerManager implements ContainerService {
     files: { hosts: string; hostname: string; resolvConf: string },
   ): Promise<void> {
     const h = r.HostConfig;
+    const write = (file: string, text: string): Promise<void> =>
+      fsp.writeFile(file, text, { mode: 0o644 });
     if (kind === 'host') {
-      await fsp.writeFile(files.hosts, await fsp.readFile('/etc/hosts', 'utf8').catch(() => ''));
-      await fsp.writeFile(files.hostname, `${osHostname()}\n`);
-      await fsp.writeFile(
-        files.resolvConf,
-        await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
-      );
+      const hostFile = (f: string): Promise<string> => fsp.readFile(f, 'utf8').catch(() => '');
+      await Promise.all([
+        hostFile('/etc/hosts').then((t) => write(files.hosts, t)),
+        write(files.hostname, `${osHostname()}\n`),
+        hostFile('/etc/resolv.conf').then((t) => write(files.resolvConf, t)),
+      ]);
       return;
     }
     const out = this.deps.networks.manager.containerFiles({
@@ -846,9 +846,11 @@ export class ContainerManager implements ContainerService {
       dnsSearch: (h.DnsSearch as string[] | undefined) ?? undefined,
       dnsOptions: (h.DnsOptions as string[] | undefined) ?? undefined,
     });
-    await fsp.writeFile(files.hosts, out.hosts);
-    await fsp.writeFile(files.hostname, out.hostname);
-    await fsp.writeFile(files.resolvConf, out.resolvConf);
+    await Promise.all([
+      write(files.hosts, out.hosts),
+      write(files.hostname, out.hostname),
+      write(files.resolvConf, out.resolvConf),
+    ]);
   }
 
   private async mountRootfs(r: ContainerRecord, target: string): Promise<void> {

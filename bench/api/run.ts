@@ -10,15 +10,14 @@
  * (DAEMON_NODE_FLAGS, DAEMON_ENV).
  * Run: npm run bench:api   (BENCH_RUNS=5 BENCH_CYCLES=20 BENCH_PEERS=none)
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { promisify } from 'node:util';
 
 import type Docker from 'dockerode';
 
 import { startBenchEngine, type BenchEngine } from '../common/engine.js';
+import { startPrivatePodman, type PrivatePodman } from '../common/podman.js';
 import { startDockerd, stopDockerd, type TestDockerd } from '../../test/e2e/cli/dockerd.js';
 import { ensureDebPackages } from '../../test/helpers/host.js';
 
@@ -169,72 +168,6 @@ async function idleMemory(ours: BenchEngine): Promise<{
 }
 
 /** podman with a private config and storage (runc; ulimits within this session's hard limits). */
-interface Podman {
-  readonly env: NodeJS.ProcessEnv;
-  stop(): void;
-}
-
-function startPodman(): Podman {
-  ensureDebPackages(['podman', 'runc', 'busybox-static']);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-bench-podman-'));
-  for (const d of ['storage', 'run', 'tmp', 'networks', 'rootfs']) fs.mkdirSync(path.join(dir, d));
-  fs.writeFileSync(
-    path.join(dir, 'containers.conf'),
-    `[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n` +
-      `[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "none"\n` +
-      `tmp_dir = "${dir}/tmp"\n[network]\nnetwork_config_dir = "${dir}/networks"\n`,
-  );
-  fs.writeFileSync(
-    path.join(dir, 'storage.conf'),
-    `[storage]\ndriver = "overlay"\ngraphroot = "${dir}/storage"\nrunroot = "${dir}/run"\n`,
-  );
-  const env = {
-    ...process.env,
-    CONTAINERS_CONF: path.join(dir, 'containers.conf'),
-    CONTAINERS_STORAGE_CONF: path.join(dir, 'storage.conf'),
-  };
-  const podman = (args: readonly string[], input?: Buffer): string =>
-    execFileSync('podman', [...args], {
-      env,
-      encoding: 'utf8',
-      ...(input ? { input } : {}),
-      stdio: ['pipe', 'pipe', 'pipe'],
-      maxBuffer: 64 << 20,
-    });
-  const stop = (): void => {
-    try {
-      podman(['rm', '-af', '-t', '0']);
-      podman(['system', 'reset', '-f']);
-    } catch (e) {
-      console.error(`podman cleanup: ${String(e)}`);
-    } finally {
-      const mounts = fs
-        .readFileSync('/proc/self/mountinfo', 'utf8')
-        .split('\n')
-        .map((l) => l.split(' ')[4] ?? '')
-        .filter((m) => m.startsWith(dir))
-        .sort((a, b) => b.length - a.length);
-      for (const m of mounts) execFileSync('umount', ['-l', m]);
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  };
-  try {
-    const root = path.join(dir, 'rootfs');
-    for (const d of ['bin', 'etc', 'tmp', 'root']) fs.mkdirSync(path.join(root, d));
-    fs.copyFileSync('/bin/busybox', path.join(root, 'bin', 'busybox'));
-    fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
-    execFileSync('chroot', [root, '/bin/busybox', '--install', '-s', '/bin']);
-    fs.writeFileSync(path.join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-    fs.writeFileSync(path.join(root, 'etc', 'group'), 'root:x:0:\n');
-    const tarball = execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 64 << 20 });
-    podman(['import', '--change', 'CMD ["sh"]', '-', 'docker.io/library/busybox:1.36'], tarball);
-    return { env, stop };
-  } catch (e) {
-    stop();
-    throw e;
-  }
-}
-
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {
     console.error('bench/api needs root');
@@ -245,7 +178,7 @@ async function main(): Promise<void> {
   );
   const ours = await startBenchEngine();
   let dockerd: TestDockerd | undefined;
-  let podman: Podman | undefined;
+  let podman: PrivatePodman | undefined;
   const rows: Array<{ name: string; ms: number }> = [];
   try {
     const oursEnv = { ...process.env, DOCKER_HOST: ours.host };
@@ -273,7 +206,7 @@ async function main(): Promise<void> {
     }
     if (PEERS.includes('podman')) {
       try {
-        podman = startPodman();
+        podman = startPrivatePodman();
         rows.push({
           name: 'podman (runc), --network none',
           ms: await cliRuns('podman', none, podman.env),

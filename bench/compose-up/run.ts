@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type Docker from 'dockerode';
 
 import { startBenchEngine } from '../common/engine.js';
+import { startPrivatePodman } from '../common/podman.js';
 import { ensureDebPackages } from '../../test/helpers/host.js';
 import { startDockerd, stopDockerd } from '../../test/e2e/cli/dockerd.js';
 
@@ -166,93 +167,50 @@ function saveNetState(): { rules: string; ipForward: string } {
  * podman-compose + podman with a private config (runc: crun refuses this host's hybrid cgroups;
  * ulimits within the session's hard limits), storage, run and network dirs under a temp dir.
  */
-async function startPodman(): Promise<Tool> {
-  ensureDebPackages(['podman', 'podman-compose', 'runc', 'busybox-static', 'iptables']);
+function startPodman(): Promise<Tool> {
   const saved = saveNetState();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-bench-podman-'));
-  for (const d of ['storage', 'run', 'tmp', 'networks', 'rootfs']) fs.mkdirSync(path.join(dir, d));
-  fs.writeFileSync(
-    path.join(dir, 'containers.conf'),
-    `[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n` +
-      `[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "none"\n` +
-      `tmp_dir = "${dir}/tmp"\n[network]\nnetwork_config_dir = "${dir}/networks"\n`,
-  );
-  fs.writeFileSync(
-    path.join(dir, 'storage.conf'),
-    `[storage]\ndriver = "overlay"\ngraphroot = "${dir}/storage"\nrunroot = "${dir}/run"\n`,
-  );
-  const env = {
-    ...process.env,
-    CONTAINERS_CONF: path.join(dir, 'containers.conf'),
-    CONTAINERS_STORAGE_CONF: path.join(dir, 'storage.conf'),
+  const restoreNet = (): void => {
+    const after = saveNetState();
+    if (after.rules !== saved.rules) execFileSync('iptables-restore', { input: saved.rules });
+    if (after.ipForward !== saved.ipForward)
+      fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', saved.ipForward);
   };
-  const podman = (args: readonly string[], input?: Buffer): string =>
-    execFileSync('podman', [...args], {
-      env,
-      encoding: 'utf8',
-      ...(input ? { input } : {}),
-      stdio: ['pipe', 'pipe', 'pipe'],
-      maxBuffer: 64 << 20,
-    });
+  let p;
+  try {
+    p = startPrivatePodman(['podman-compose', 'iptables']);
+  } catch (e) {
+    restoreNet();
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
+  const { env, podman } = p;
   const stop = (): Promise<void> => {
     try {
-      podman(['rm', '-af', '-t', '0']);
-      for (const n of podman(['network', 'ls', '--format', '{{.Name}}']).split('\n'))
-        if (n !== '' && n !== 'podman') podman(['network', 'rm', '-f', n]);
-      podman(['system', 'reset', '-f']);
-    } catch (e) {
-      console.error(`podman cleanup: ${String(e)}`);
+      p.stop();
     } finally {
-      const mounts = fs
-        .readFileSync('/proc/self/mountinfo', 'utf8')
-        .split('\n')
-        .map((l) => l.split(' ')[4] ?? '')
-        .filter((m) => m.startsWith(dir))
-        .sort((a, b) => b.length - a.length);
-      for (const m of mounts) execFileSync('umount', ['-l', m]);
-      fs.rmSync(dir, { recursive: true, force: true });
-      const after = saveNetState();
-      if (after.rules !== saved.rules) execFileSync('iptables-restore', { input: saved.rules });
-      if (after.ipForward !== saved.ipForward)
-        fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', saved.ipForward);
+      restoreNet();
     }
     return Promise.resolve();
   };
-  try {
-    const root = path.join(dir, 'rootfs');
-    for (const d of ['bin', 'etc', 'tmp', 'root']) fs.mkdirSync(path.join(root, d));
-    fs.copyFileSync('/bin/busybox', path.join(root, 'bin', 'busybox'));
-    fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
-    execFileSync('chroot', [root, '/bin/busybox', '--install', '-s', '/bin']);
-    fs.writeFileSync(path.join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-    fs.writeFileSync(path.join(root, 'etc', 'group'), 'root:x:0:\n');
-    const tarball = execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 64 << 20 });
-    podman(['import', '--change', 'CMD ["sh"]', '-', 'localhost/busybox:1.36'], tarball);
-    podman(['tag', 'localhost/busybox:1.36', 'docker.io/library/busybox:1.36']);
-    const count = (project: string, status?: string): Promise<number> =>
-      Promise.resolve(
-        podman([
-          'ps',
-          '-aq',
-          '--filter',
-          `label=io.podman.compose.project=${project}`,
-          ...(status ? ['--filter', `status=${status}`] : []),
-        ])
-          .split('\n')
-          .filter((l) => l !== '').length,
-      );
-    return {
-      name: 'podman-compose',
-      argv: (p, f, args) => ['podman-compose', '-p', p, '-f', f, ...args],
-      env,
-      running: (p) => count(p, 'running'),
-      all: (p) => count(p),
-      stop,
-    };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
+  const count = (project: string, status?: string): Promise<number> =>
+    Promise.resolve(
+      podman([
+        'ps',
+        '-aq',
+        '--filter',
+        `label=io.podman.compose.project=${project}`,
+        ...(status ? ['--filter', `status=${status}`] : []),
+      ])
+        .split('\n')
+        .filter((l) => l !== '').length,
+    );
+  return Promise.resolve({
+    name: 'podman-compose',
+    argv: (pr, f, args) => ['podman-compose', '-p', pr, '-f', f, ...args],
+    env,
+    running: (pr) => count(pr, 'running'),
+    all: (pr) => count(pr),
+    stop,
+  });
 }
 
 async function main(): Promise<void> {

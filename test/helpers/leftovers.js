@@ -1,5 +1,7 @@
 // Suite-level leftover check (jest globalTeardown of the root tiers): fails the run when tests left
-// mounts, cgroups, links, shims or state of ours on the host. Names we create start with "tsc".
+// mounts, cgroups, links, shims or state of ours on the host. Names we create start with "tsc";
+// links a peer daemon made for a test (dockerd's `br-<id>`, veths) are caught as links that were
+// not there when the run began (recorded by the globalSetup `recordLinks`).
 const { readFileSync, readdirSync, existsSync } = require('node:fs');
 const { execFileSync } = require('node:child_process');
 
@@ -17,15 +19,11 @@ function findLeftovers() {
     for (const d of safeList(root))
       if (/tscompose|tsc-test/.test(d)) found.push(`cgroup: ${root}/${d}`);
   }
-  try {
-    const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
-      .split('\n')
-      .map((l) => (l.split(': ')[1] || '').split('@')[0])
-      .filter((n) => /^(tsc|vtsc|br-tsc)/.test(n));
-    if (links.length) found.push(`links: ${links.join(' ')}`);
-  } catch {
-    /* no iproute2: nothing of ours can exist either */
-  }
+  const before = globalThis.__TSC_LINKS_BEFORE__;
+  const links = linkNames().filter(
+    (n) => /^(tsc|vtsc|br-tsc)/.test(n) || (before !== undefined && !before.includes(n)),
+  );
+  if (links.length) found.push(`links: ${links.join(' ')}`);
   for (const pid of safeList('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
@@ -40,6 +38,18 @@ function findLeftovers() {
     if (ns.length) found.push(`netns: ${ns.join(' ')}`);
   }
   return found;
+}
+
+/** Names of the links in this netns ([] without iproute2: then nothing of ours can exist). */
+function linkNames() {
+  try {
+    return execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => (l.split(': ')[1] || '').split('@')[0])
+      .filter((n) => n !== '');
+  } catch {
+    return [];
+  }
 }
 
 function safeList(dir) {
@@ -57,3 +67,8 @@ module.exports = async function leftovers() {
   }
 };
 module.exports.findLeftovers = findLeftovers;
+
+/** jest globalSetup of the root tiers: the links present before any test ran. */
+module.exports.recordLinks = async function recordLinks() {
+  globalThis.__TSC_LINKS_BEFORE__ ??= linkNames();
+};

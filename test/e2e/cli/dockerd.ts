@@ -11,6 +11,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -27,6 +28,8 @@ export interface TestDockerd {
   readonly dir: string;
   readonly pid: number;
   readonly api: Dockerode;
+  /** dockerd-style bridges (`br-<id12>`) present before this daemon started: not its own. */
+  readonly bridgesBefore: readonly string[];
   /** Runs the docker CLI against this daemon; returns stdout. */
   docker(args: readonly string[], input?: Buffer): string;
 }
@@ -44,6 +47,7 @@ export interface DockerdOptions {
  * until it answers; throws with the end of its log when it does not start.
  */
 export async function startDockerd(options: DockerdOptions = {}): Promise<TestDockerd> {
+  const bridgesBefore = dockerBridges();
   const dir = mkdtempSync('/tmp/tsc-test-dockerd-');
   const socket = join(dir, 'docker.sock');
   const log = openSync(join(dir, 'dockerd.log'), 'a');
@@ -80,9 +84,17 @@ export async function startDockerd(options: DockerdOptions = {}): Promise<TestDo
     )
       break;
     if (child.exitCode !== null || i > 600) {
-      throw new Error(
-        `dockerd did not start: ${readFileSync(join(dir, 'dockerd.log'), 'utf8').slice(-2000)}`,
-      );
+      const why = readFileSync(join(dir, 'dockerd.log'), 'utf8').slice(-2000);
+      await stopDockerd({
+        host: `unix://${socket}`,
+        socket,
+        dir,
+        pid,
+        api,
+        bridgesBefore,
+        docker: () => '',
+      });
+      throw new Error(`dockerd did not start: ${why}`);
     }
     await sleep(100);
   }
@@ -94,21 +106,28 @@ export async function startDockerd(options: DockerdOptions = {}): Promise<TestDo
       ...(input ? { input } : {}),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-  if (options.busybox === false) return { host, socket, dir, pid, api, docker };
-  // busybox rootfs: /bin/busybox + applet links + passwd/group
-  const root = join(dir, 'rootfs');
-  for (const d of ['bin', 'etc', 'tmp', 'root']) mkdirSync(join(root, d), { recursive: true });
-  copyFileSync('/bin/busybox', join(root, 'bin', 'busybox'));
-  chmodSync(join(root, 'bin', 'busybox'), 0o755);
-  execFileSync('chroot', [root, '/bin/busybox', '--install', '-s', '/bin']);
-  writeFileSync(
-    join(root, 'etc', 'passwd'),
-    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
-  );
-  writeFileSync(join(root, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
-  const tarball = execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 64 << 20 });
-  docker(['import', '-c', 'CMD ["sh"]', '-', 'busybox:1.36'], tarball);
-  return { host, socket, dir, pid, api, docker };
+  const d: TestDockerd = { host, socket, dir, pid, api, bridgesBefore, docker };
+  if (options.busybox === false) return d;
+  try {
+    // busybox rootfs: /bin/busybox + applet links + passwd/group
+    const root = join(dir, 'rootfs');
+    for (const sub of ['bin', 'etc', 'tmp', 'root'])
+      mkdirSync(join(root, sub), { recursive: true });
+    copyFileSync('/bin/busybox', join(root, 'bin', 'busybox'));
+    chmodSync(join(root, 'bin', 'busybox'), 0o755);
+    execFileSync('chroot', [root, '/bin/busybox', '--install', '-s', '/bin']);
+    writeFileSync(
+      join(root, 'etc', 'passwd'),
+      'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+    );
+    writeFileSync(join(root, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
+    const tarball = execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 64 << 20 });
+    docker(['import', '-c', 'CMD ["sh"]', '-', 'busybox:1.36'], tarball);
+  } catch (e) {
+    await stopDockerd(d);
+    throw e;
+  }
+  return d;
 }
 
 /** True while `pid` is alive (zombies count as gone). */
@@ -125,11 +144,32 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Names of the links shaped like dockerd's network bridges (`br-` and 12 hex digits). */
+function dockerBridges(): string[] {
+  return readdirSync('/sys/class/net').filter((n) => /^br-[0-9a-f]{12}$/.test(n));
+}
+
 /**
- * Stops the daemon by pid (SIGTERM, SIGKILL after 20 s), then its containerd (by the pid file it
- * wrote), unmounts anything left under its directory and removes the directory.
+ * Stops the daemon: first removes every container and user-defined network through its API, then
+ * SIGTERM by pid (SIGKILL after 20 s) and its containerd (by the pid file it wrote); deletes the
+ * `br-<id12>` bridges that appeared since it started (dockerd keeps a network's bridge across its
+ * own shutdown, so one it could not remove would outlive it), unmounts anything left under its
+ * directory and removes the directory.
  */
 export async function stopDockerd(d: TestDockerd): Promise<void> {
+  if (alive(d.pid)) {
+    for (const c of await d.api.listContainers({ all: true }).catch(() => []))
+      await d.api
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch(() => undefined);
+    for (const n of await d.api.listNetworks().catch(() => []))
+      if (!['bridge', 'host', 'none'].includes(n.Name))
+        await d.api
+          .getNetwork(n.Id)
+          .remove()
+          .catch(() => undefined);
+  }
   const containerdPidFile = join(d.dir, 'exec', 'containerd', 'containerd.pid');
   const containerdPid = existsSync(containerdPidFile)
     ? Number(readFileSync(containerdPidFile, 'utf8'))
@@ -141,6 +181,8 @@ export async function stopDockerd(d: TestDockerd): Promise<void> {
     process.kill(containerdPid, 'SIGTERM');
     for (let i = 0; alive(containerdPid) && i < 100; i++) await sleep(100);
   }
+  for (const b of dockerBridges())
+    if (!d.bridgesBefore.includes(b)) execFileSync('ip', ['link', 'del', b]);
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')

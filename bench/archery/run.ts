@@ -7,12 +7,12 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 
 import type Dockerode from 'dockerode';
 
 import { startDockerd, stopDockerd, type TestDockerd } from '../../test/e2e/cli/dockerd.js';
+import { freePort } from '../../test/helpers/registry.js';
 
 const RUNS = Number(process.env.TSC_BENCH_RUNS ?? 5);
 /** The stand-ins: OCI layout tag -> the reference the compose file names. */
@@ -50,17 +50,6 @@ function median(xs: readonly number[]): number {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs a command to completion; throws with its output when it fails. */
 function must(

@@ -4,30 +4,19 @@
 // recreates only it; run --rm, exec, ps, logs, port; nothing of the project or the daemon left after.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { get } from 'node:http';
 
 import { requireHost } from '../../helpers/host';
 import { ROOT } from '../../helpers/paths';
 import { BACKENDS, hostState, type Backend, type BackendKind, type HostState } from './backends';
+import { freePort } from '../../helpers/registry';
 
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const PROJECT = 'tsc-test-e2e';
 
 const runnable = (kind: BackendKind): boolean =>
   requireHost({ root: true, packages: [...kind.packages, 'iptables'] });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function httpGet(url: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -32,9 +32,9 @@ export type FileReader = (absPath: string) => string;
 
 /** Reads a UTF-8 file; a missing or unreadable file is a TSC_COMPOSE_READ error naming it. */
 export const readFileUtf8: FileReader = (absPath) => {
+  let bytes: Buffer;
   try {
-    // Bytes, decoded strictly: invalid UTF-8 is an error at its line:col, not U+FFFD.
-    return decodeComposeBytes(readFileSync(absPath), absPath);
+    bytes = readFileSync(absPath);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
     const why =
@@ -45,8 +45,10 @@ export const readFileUtf8: FileReader = (absPath) => {
           : code === 'EACCES'
             ? 'permission denied'
             : code;
-    throw new TscError('TSC_COMPOSE_READ', `read ${absPath}: ${why}`);
+    throw new TscError('TSC_COMPOSE_READ', `read ${absPath}: ${why}`, { cause: e });
   }
+  // Bytes, decoded strictly: invalid UTF-8 is a TSC_COMPOSE_PARSE error at its line:col, not U+FFFD.
+  return decodeComposeBytes(bytes, absPath);
 };
 
 /** The environment as a lookup function: name -> value, undefined when unset. */

@@ -296,6 +296,13 @@ describe('invalid UTF-8 (decodeComposeBytes, for the file readers)', () => {
     expect(decode(text)).toBe('error: c.yaml:3:13: yaml: invalid leading UTF-8 octet');
   });
 
+  it('reaches the user through loadProject as a parse error at its position, not a read error', () => {
+    const file = join(dir, 'c.yaml');
+    expect(() =>
+      load(Buffer.from([...Buffer.from('services:\n  a:\n    image: x'), 0xff])),
+    ).toThrow(`${file}:3:13: yaml: invalid leading UTF-8 octet`);
+  });
+
   it('rejects a truncated sequence, an overlong form and a surrogate', () => {
     expect(decode([0x61, 0xe2, 0x82])).toBe(
       'error: c.yaml:1:2: yaml: incomplete UTF-8 octet sequence',

@@ -63,25 +63,29 @@ export class EngineFixture {
   /** Removes everything the engine holds, stops it and removes its home. */
   async teardown(): Promise<void> {
     const home = this.#home;
+    if (!home) return;
     try {
-      if (home && this.#engine) {
+      if (this.#engine) {
         const e = this.#engine;
         if (e.proc.exitCode !== null || e.proc.signalCode !== null) await this.restart();
         const docker = this.docker;
+        const quietly = (p: Promise<unknown>): Promise<unknown> => p.catch(() => undefined);
         for (const c of await docker.listContainers({ all: true }).catch(() => []))
-          await docker.getContainer(c.Id).remove({ force: true, v: true });
+          await quietly(docker.getContainer(c.Id).remove({ force: true, v: true }));
         for (const v of (await docker.listVolumes().catch(() => ({ Volumes: [] }))).Volumes ?? [])
-          await docker.getVolume(v.Name).remove({ force: true });
+          await quietly(docker.getVolume(v.Name).remove({ force: true }));
         for (const n of await docker.listNetworks().catch(() => []))
-          if (!['bridge', 'host', 'none'].includes(n.Name)) await docker.getNetwork(n.Id).remove();
-        await this.engine.stop();
-        await waitShimsGone(this.#shimsBefore);
+          if (!['bridge', 'host', 'none'].includes(n.Name))
+            await quietly(docker.getNetwork(n.Id).remove());
       }
     } finally {
-      if (home) {
-        await removeNetworks(home);
-        rmSync(home.dir, { recursive: true, force: true });
+      // the engine stops even when a removal failed, before its networks and home go
+      if (this.#engine) {
+        await this.#engine.stop();
+        await waitShimsGone(this.#shimsBefore);
       }
+      await removeNetworks(home);
+      rmSync(home.dir, { recursive: true, force: true });
     }
   }
 }

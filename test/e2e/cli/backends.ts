@@ -121,11 +121,15 @@ export async function startEngineBackend(): Promise<Backend> {
       try {
         const all = await started.docker.listContainers({ all: true }).catch(() => []);
         for (const c of all)
-          await started.docker.getContainer(c.Id).remove({ force: true, v: true });
+          await started.docker
+            .getContainer(c.Id)
+            .remove({ force: true, v: true })
+            .catch(() => undefined);
+      } finally {
+        // the engine stops even when a removal failed, before its home goes
         await started.stop();
         await waitShimsGone(shimsBefore);
         await removeNetworks(home);
-      } finally {
         rmSync(home.dir, { recursive: true, force: true });
         try {
           rmSync(`${ENGINE_LOCK}/pid`, { force: true });

@@ -151,24 +151,32 @@ function dockerBridges(): string[] {
 
 /**
  * Stops the daemon: first removes every container and user-defined network through its API, then
- * SIGTERM by pid (SIGKILL after 20 s) and its containerd (by the pid file it wrote); deletes the
- * `br-<id12>` bridges that appeared since it started (dockerd keeps a network's bridge across its
- * own shutdown, so one it could not remove would outlive it), unmounts anything left under its
+ * SIGTERM by pid (SIGKILL after 20 s) and its containerd (by the pid file it wrote); deletes its
+ * networks' `br-<id12>` bridges still present — those its API listed, or, when it no longer
+ * answered, those that appeared since it started (dockerd keeps a network's bridge across its own
+ * shutdown, so one it could not remove would outlive it) — unmounts anything left under its
  * directory and removes the directory.
  */
 export async function stopDockerd(d: TestDockerd): Promise<void> {
+  // its own bridges: from its API while it answers, else every one that appeared since its start
+  let own: string[] | undefined;
   if (alive(d.pid)) {
     for (const c of await d.api.listContainers({ all: true }).catch(() => []))
       await d.api
         .getContainer(c.Id)
         .remove({ force: true, v: true })
         .catch(() => undefined);
-    for (const n of await d.api.listNetworks().catch(() => []))
-      if (!['bridge', 'host', 'none'].includes(n.Name))
-        await d.api
-          .getNetwork(n.Id)
-          .remove()
-          .catch(() => undefined);
+    const networks = await d.api.listNetworks().catch(() => undefined);
+    own = [];
+    for (const n of networks ?? []) {
+      if (['bridge', 'host', 'none'].includes(n.Name)) continue;
+      own.push(`br-${n.Id.slice(0, 12)}`);
+      await d.api
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
+    }
+    if (networks === undefined) own = undefined;
   }
   const containerdPidFile = join(d.dir, 'exec', 'containerd', 'containerd.pid');
   const containerdPid = existsSync(containerdPidFile)
@@ -182,7 +190,8 @@ export async function stopDockerd(d: TestDockerd): Promise<void> {
     for (let i = 0; alive(containerdPid) && i < 100; i++) await sleep(100);
   }
   for (const b of dockerBridges())
-    if (!d.bridgesBefore.includes(b)) execFileSync('ip', ['link', 'del', b]);
+    if (own ? own.includes(b) : !d.bridgesBefore.includes(b))
+      execFileSync('ip', ['link', 'del', b]);
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')

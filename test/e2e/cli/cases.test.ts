@@ -37,8 +37,13 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
     let hostBefore: HostState;
 
     beforeAll(async () => {
-      if (!existsSync(CLI))
-        spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+      if (!existsSync(CLI)) {
+        const built = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+          cwd: ROOT,
+          stdio: 'inherit',
+        });
+        if (built.status !== 0) throw new Error(`build failed: exit ${String(built.status)}`);
+      }
       hostBefore = hostState();
       d = await kind.start();
       dir = mkdtempSync('/tmp/tsc-test-cases-');

@@ -103,8 +103,8 @@ d('announcements after attach', () => {
     await netlinkLinkDel(hostA).catch(() => undefined);
     await netlinkLinkDel(hostB).catch(() => undefined);
     await netlinkLinkDel(bridge).catch(() => undefined);
-    delNetns(a);
-    delNetns(b);
+    if (a) delNetns(a);
+    if (b) delNetns(b);
   });
 
   test('a re-attach with the same IPs and a new MAC updates the peer at once (ARP and NA)', async () => {

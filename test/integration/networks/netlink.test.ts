@@ -57,7 +57,7 @@ d('rtnetlink client', () => {
   afterAll(async () => {
     await netlinkLinkDel(host).catch(() => undefined);
     await netlinkLinkDel(bridge).catch(() => undefined);
-    delNetns(ns);
+    if (ns) delNetns(ns);
   });
 
   test('creates a bridge with its mac, mtu and addresses, up', () => {

@@ -828,18 +828,12 @@ export class ContainerManager implements ContainerService {
     const h = r.HostConfig;
     const write = (file: string, text: string): Promise<void> =>
       fsp.writeFile(file, text, { mode: 0o644 });
-    if (kind === 'host') {
-      const hostFile = (f: string): Promise<string> => fsp.readFile(f, 'utf8').catch(() => '');
-      await Promise.all([
-        hostFile('/etc/hosts').then((t) => write(files.hosts, t)),
-        write(files.hostname, `${osHostname()}\n`),
-        hostFile('/etc/resolv.conf').then((t) => write(files.resolvConf, t)),
-      ]);
-      return;
-    }
+    // host mode: the host's files plus extra_hosts and dns settings (NetworkManager decides)
+    const hostNetwork = kind === 'host';
     const out = this.deps.networks.manager.containerFiles({
       containerId: r.Id,
-      hostname: r.Config.Hostname,
+      hostNetwork,
+      hostname: hostNetwork ? osHostname() : r.Config.Hostname,
       domainname: r.Config.Domainname,
       extraHosts: (h.ExtraHosts as string[] | null | undefined) ?? undefined,
       dns: (h.Dns as string[] | undefined) ?? undefined,

@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as net from 'node:net';
+import * as os from 'node:os';
 
 import type Docker from 'dockerode';
 
@@ -139,6 +140,28 @@ d('engine container extras, images and networks', () => {
     expect(nets.split('\n')).toEqual(expect.arrayContaining(['bridge', 'host', 'none', 'tsc-net']));
     await dockerCli(home, 'rm', '-f', 'tsc-srv');
     await dockerCli(home, 'network', 'rm', 'tsc-net');
+  });
+
+  it('gives a host-network container the host files plus its extra hosts and dns search', async () => {
+    const { stdout } = await dockerCli(
+      home,
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '--add-host',
+      'tsc-extra:10.9.8.7',
+      '--dns-search',
+      'tsc.example',
+      'busybox:1.36',
+      'sh',
+      '-c',
+      'cat /etc/hosts; echo ---; cat /etc/resolv.conf; echo ---; hostname',
+    );
+    const [hosts = '', resolv = '', name = ''] = stdout.split('---\n');
+    expect(hosts).toMatch(/^10\.9\.8\.7\ttsc-extra$/m);
+    expect(resolv).toMatch(/^search tsc\.example$/m);
+    expect(name.trim()).toBe(os.hostname());
   });
 
   it('tags, lists, inspects and removes images, and pulls from a registry', async () => {

@@ -130,14 +130,15 @@ export class V1Cgroup implements Cgroup {
     );
   }
 
-  /**
-   * Writes the pid to cgroup.procs in every hierarchy at once: the hierarchies are independent,
-   * and the first migration waits out an RCU grace period that the others then share.
-   */
+  /** The `tasks` file of each distinct hierarchy (co-mounted controllers once); no I/O. */
   joinFiles(): string[] {
     return this.distinctDirs().map((dir) => join(dir, 'tasks'));
   }
 
+  /**
+   * Writes the pid to cgroup.procs in every hierarchy at once: the hierarchies are independent,
+   * and the first migration waits out an RCU grace period that the others then share.
+   */
   async addProcess(pid: number): Promise<void> {
     await allOrFirstError(
       this.distinctDirs().map((dir) => writeControl(dir, 'cgroup.procs', String(pid))),

@@ -9,19 +9,12 @@ import { posix } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { createRequire } from 'node:module';
 import type * as TarStream from 'tar-stream';
 
 import { EngineError } from '../../base/errors.js';
 import type { ContainerPathStat } from '../api/services.js';
-import { createDecompress, sniffCompression } from '../images/unpack.js';
+import { createDecompress, sniffCompression, tarStream } from '../images/unpack.js';
 import { parseGroup, parsePasswd, resolveUserFrom } from '../runtime/user.js';
-
-let tarStreamModule: typeof TarStream | undefined;
-/** tar-stream, loaded on first use: an idle daemon never needs it (~6 MB RSS with its deps). */
-function tarStream(): typeof TarStream {
-  return (tarStreamModule ??= createRequire(__filename)('tar-stream') as typeof TarStream);
-}
 
 /** A mount seen from inside the container: `destination` (container path) backed by host `source`. */
 export interface ViewMount {

@@ -10,8 +10,6 @@ import * as path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { createRequire } from 'node:module';
-import type * as TarStream from 'tar-stream';
 import { TscError, UsageError } from '../../base/errors.js';
 import type { HostOps } from './host-ops.js';
 import {
@@ -28,13 +26,13 @@ import {
 } from './oci.js';
 import { familiarName, familiarString, parseReference } from './reference.js';
 import type { ImageStore } from './store.js';
-import { applyLayer, createDecompress, HashingStream, sniffCompression } from './unpack.js';
-
-let tarStreamModule: typeof TarStream | undefined;
-/** tar-stream, loaded on first use: an idle daemon never needs it (~6 MB RSS with its deps). */
-function tarStream(): typeof TarStream {
-  return (tarStreamModule ??= createRequire(__filename)('tar-stream') as typeof TarStream);
-}
+import {
+  applyLayer,
+  createDecompress,
+  HashingStream,
+  sniffCompression,
+  tarStream,
+} from './unpack.js';
 
 /** A HostOps for unpacking archives: archives carry no devices or whiteouts worth creating. */
 const noDeviceOps: HostOps = {

@@ -17,8 +17,11 @@ import { TscError } from '../../base/errors.js';
 import type { HostOps } from './host-ops.js';
 
 let tarStreamModule: typeof TarStream | undefined;
-/** tar-stream, loaded on first use: an idle daemon never needs it (~6 MB RSS with its deps). */
-function tarStream(): typeof TarStream {
+/**
+ * tar-stream, loaded on first use: an idle daemon never needs it (~6 MB RSS with its deps). Shared
+ * by every tar reader and writer of the engine (layers, image archives, container archives).
+ */
+export function tarStream(): typeof TarStream {
   return (tarStreamModule ??= createRequire(__filename)('tar-stream') as typeof TarStream);
 }
 

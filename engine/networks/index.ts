@@ -406,6 +406,8 @@ export class NetworkManager {
   private readonly useIptables: boolean;
   /** ip6tables rules may exist (true at start, so leftovers of a crashed engine are cleaned). */
   private ip6Rules: boolean;
+  /** ip6tables and its save/restore can be run here (probed once, at construction). */
+  private readonly ip6Available: boolean;
   private readonly published = new Map<string, { networkId: string; ports: PublishedPort[] }>();
   private readonly ip: IpSession;
   private queue: Promise<void> = Promise.resolve();
@@ -417,7 +419,8 @@ export class NetworkManager {
     }
     this.savedIpForward = options.state?.savedIpForward;
     this.useIptables = options.iptables ?? hasIptables();
-    this.ip6Rules = this.useIptables && hasIptables(6);
+    this.ip6Available = this.useIptables && hasIptables(6);
+    this.ip6Rules = this.ip6Available;
     this.ip = new IpSession(options.ipTools);
     const forwarders =
       options.dnsForwarders ?? parseResolvConf(readHostResolvConf().content).nameservers;
@@ -1057,7 +1060,7 @@ export class NetworkManager {
       (n) => isBridge(n) && n.subnets.some((s) => s.family === 6),
     );
     if (v6.length === 0 && !this.ip6Rules) return;
-    if (v6.length > 0 && !hasIptables(6)) return;
+    if (v6.length > 0 && !this.ip6Available) return;
     const rules: NetworkRules[] = v6.map((n) => ({
       bridge: n.bridge,
       subnets: n.subnets.filter((s) => s.family === 6).map((s) => s.subnet),

@@ -122,7 +122,8 @@ export async function engineStart(
   const command = o.command ?? [
     process.execPath,
     ...DAEMON_NODE_FLAGS,
-    join(__dirname, 'daemon.js'),
+    // engine/daemon.js, also from the CLI bundle in dist/cli/ (cli/make-bundle.ts)
+    join(__dirname, '..', 'engine', 'daemon.js'),
   ];
   const [exe, ...pre] = command;
   if (exe === undefined)

@@ -40,7 +40,7 @@ function repoRoot(): string {
 
 const ROOT = repoRoot();
 const OFFLINE = join(ROOT, 'examples/archery/offline');
-const CLI = join(ROOT, 'dist/cli/main.js');
+const CLI = join(ROOT, 'dist/cli/tscompose.js');
 const CACHE = process.env.TSCOMPOSE_ARCHERY_CACHE ?? '/var/cache/tscompose-archery';
 
 function median(xs: readonly number[]): number {

@@ -21,7 +21,7 @@ const SIZES = (process.env.BENCH_SIZES ?? '1,5,10,20').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** BENCH_TOOLS=tscompose,podman-compose measures only those (default: all three). */
 const TOOLS = process.env.BENCH_TOOLS?.split(',');
-const CLI = path.resolve(__dirname, '..', '..', 'cli', 'main.js');
+const CLI = path.resolve(__dirname, '..', '..', 'cli', 'tscompose.js');
 
 /** One compose implementation + its daemon, as the bench drives it. */
 interface Tool {

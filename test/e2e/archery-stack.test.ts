@@ -18,7 +18,7 @@ import { freePort } from '../helpers/registry';
 
 const OFFLINE = path.join(ROOT, 'examples/archery/offline');
 const EXAMPLE = path.join(ROOT, 'examples/archery');
-const CLI = path.join(ROOT, 'dist/cli/main.js');
+const CLI = path.join(ROOT, 'dist/cli/tscompose.js');
 const SERVICES = ['archery', 'goinception', 'mysql', 'redis'];
 /** The data directories the compose file bind-mounts (created on first start). */
 const DATA_DIRS = [

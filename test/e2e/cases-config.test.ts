@@ -1,6 +1,6 @@
 /**
  * The config-only reported-problem cases run as users run them: each case's own check.sh against
- * the built CLI (`node dist/cli/main.js`), from a copy of the case folder. Needs jq (installed
+ * the built CLI (`node dist/cli/tscompose.js`), from a copy of the case folder. Needs jq (installed
  * when missing) and a built dist/ (`npm test` builds first).
  */
 import { spawnSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ensureDebPackages } from '../helpers/host';
 import { CASES, ROOT } from '../helpers/paths';
 
-const CLI = join(ROOT, 'dist/cli/main.js');
+const CLI = join(ROOT, 'dist/cli/tscompose.js');
 const configOnly = readdirSync(CASES)
   .filter((d) => /^\d{3}-/.test(d))
   .filter((d) => {

@@ -9,10 +9,10 @@ need_root down.sh
 rc=0
 socket="$("$OFFLINE_DIR/engine-config.sh" socket)"
 [ -n "$socket" ] && [ -z "${DOCKER_HOST:-}" ] && export DOCKER_HOST="unix://$socket"
-if [ -f "$REPO_DIR/dist/cli/main.js" ]; then
-  node "$REPO_DIR/dist/cli/main.js" -f "$ARCHERY_DIR/docker-compose.yml" down "$@" || rc=$?
+if [ -f "$REPO_DIR/dist/cli/tscompose.js" ]; then
+  node "$REPO_DIR/dist/cli/tscompose.js" -f "$ARCHERY_DIR/docker-compose.yml" down "$@" || rc=$?
 else
-  log "no dist/cli/main.js: nothing to take down (run npm run build first)"
+  log "no dist/cli/tscompose.js: nothing to take down (run npm run build first)"
 fi
 "$OFFLINE_DIR/registry.sh" stop
 exit "$rc"

@@ -16,12 +16,12 @@ if [ ! -d node_modules ]; then
   log "installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund >&2
 fi
-if [ ! -f dist/cli/main.js ] ||
-  [ -n "$(find base cli compose engine native -name '*.ts' -newer dist/cli/main.js -print -quit)" ]; then
+if [ ! -f dist/cli/tscompose.js ] ||
+  [ -n "$(find base cli compose engine native -name '*.ts' -newer dist/cli/tscompose.js -print -quit)" ]; then
   log "building tscompose (npm run build)"
   npm run build --silent >&2
 fi
-TSCOMPOSE=(node "$REPO_DIR/dist/cli/main.js")
+TSCOMPOSE=(node "$REPO_DIR/dist/cli/tscompose.js")
 
 ENGINE_CONFIG="${TSCOMPOSE_ENGINE_CONFIG:-/etc/tscompose/engine.json}"
 export TSCOMPOSE_ENGINE_CONFIG="$ENGINE_CONFIG"

@@ -9,7 +9,7 @@ import { requireHost } from '../../helpers/host';
 import { CASES, ROOT } from '../../helpers/paths';
 import { BACKENDS, hostState, type Backend, type BackendKind, type HostState } from './backends';
 
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+const CLI = join(ROOT, 'dist', 'cli', 'tscompose.js');
 const RUNTIME_CASES = [
   '021-completed-successfully-dependency-fails',
   '023-up-wait-with-oneshot',

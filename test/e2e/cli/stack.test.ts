@@ -12,7 +12,7 @@ import { ROOT } from '../../helpers/paths';
 import { BACKENDS, hostState, type Backend, type BackendKind, type HostState } from './backends';
 import { freePort } from '../../helpers/registry';
 
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+const CLI = join(ROOT, 'dist', 'cli', 'tscompose.js');
 const PROJECT = 'tsc-test-e2e';
 
 const runnable = (kind: BackendKind): boolean =>

@@ -1,0 +1,105 @@
+/**
+ * Build step (run by `npm run build` after tsc): bundles the compiled CLI (dist/cli/main.js and
+ * everything it imports) into one file, dist/cli/tscompose.bundle.js, that cli/tscompose.ts runs
+ * through V8's code cache. Owns only the bundle's layout; it never runs a command.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { build, type Plugin } from 'esbuild';
+
+/** Where the bundle is written, beside the compiled CLI (dist/cli/). */
+export const BUNDLE_FILE = 'tscompose.bundle.js';
+
+/**
+ * Dependency modules the CLI never needs at start: dockerode's BuildKit session (gRPC +
+ * protobuf, ~75 ms to load, ~0.9 MB) and docker-modem's ssh transport (ssh2, ~40 ms, ~0.7 MB).
+ * Each exports a single function, so the bundle puts a same-shaped function in its place that
+ * requires the real module from node_modules on its first call (an `ssh://` DOCKER_HOST or a
+ * session build still works, just loaded late), and the bundle does not carry them at all.
+ * Keys: the importing file (path suffix), the specifier it uses, the package path to load.
+ */
+const LAZY_MODULES: readonly { importer: RegExp; specifier: string; external: string }[] = [
+  {
+    importer: /[\\/]dockerode[\\/]lib[\\/]docker\.js$/,
+    specifier: './session',
+    external: 'dockerode/lib/session.js',
+  },
+  {
+    importer: /[\\/]docker-modem[\\/]lib[\\/]modem\.js$/,
+    specifier: './ssh',
+    external: 'docker-modem/lib/ssh.js',
+  },
+];
+
+/** The esbuild plugin that swaps each {@link LAZY_MODULES} import for a load-on-call proxy. */
+function lazyModules(): Plugin {
+  return {
+    name: 'tscompose-lazy-modules',
+    setup(b) {
+      const seen = new Set<string>();
+      b.onResolve({ filter: /^\.\/(session|ssh)$/ }, (args) => {
+        const hit = LAZY_MODULES.find(
+          (m) => m.specifier === args.path && m.importer.test(args.importer),
+        );
+        if (!hit) return undefined;
+        seen.add(hit.specifier);
+        return { path: hit.external, namespace: 'tscompose-lazy' };
+      });
+      b.onResolve({ filter: /.*/, namespace: 'tscompose-lazy' }, (args) => ({
+        path: args.path,
+        external: true,
+      }));
+      b.onLoad({ filter: /.*/, namespace: 'tscompose-lazy' }, (args) => ({
+        contents:
+          `module.exports = function () {\n` +
+          `  return require(${JSON.stringify(args.path)}).apply(this, arguments);\n};\n`,
+        loader: 'js',
+      }));
+      b.onEnd((result) => {
+        if (result.errors.length > 0) return;
+        const missing = LAZY_MODULES.filter((m) => !seen.has(m.specifier));
+        if (missing.length > 0)
+          result.errors.push({
+            id: 'lazy',
+            pluginName: 'tscompose-lazy-modules',
+            text: `lazy module not found (dockerode changed?): ${missing.map((m) => m.specifier).join(', ')}`,
+            location: null,
+            notes: [],
+            detail: undefined,
+          });
+      });
+    },
+  };
+}
+
+/**
+ * Bundles `<distCli>/main.js` into `<distCli>/tscompose.bundle.js` (CommonJS, Node 20, not
+ * minified so stack traces stay readable) and removes a stale code cache beside it. Native
+ * addons (`*.node`) stay external; modules loaded with createRequire at run time stay outside
+ * the bundle and resolve from node_modules as before. Throws esbuild's error on failure.
+ */
+export async function makeBundle(distCli: string): Promise<string> {
+  const outfile = path.join(distCli, BUNDLE_FILE);
+  await build({
+    entryPoints: [path.join(distCli, 'main.js')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    external: ['*.node'],
+    plugins: [lazyModules()],
+    logLevel: 'warning',
+  });
+  fs.rmSync(`${outfile}.cache`, { force: true });
+  return outfile;
+}
+
+if (require.main === module) {
+  makeBundle(__dirname).catch((e: unknown) => {
+    process.stderr.write(`make-bundle: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

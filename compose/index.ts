@@ -82,6 +82,11 @@ export interface LoadedProject {
   readonly workingDir: string;
   /** The project environment used for interpolation. */
   readonly env: ReadonlyMap<string, string>;
+  /**
+   * The env files that environment was read from, absolute, in order: `--env-file`…, else
+   * `COMPOSE_ENV_FILES`, else `<project dir>/.env` when it exists (none when none was read).
+   */
+  readonly envFiles: readonly string[];
 }
 
 /**
@@ -166,7 +171,14 @@ export function loadProject(o: LoadOptions): LoadedProject {
     );
   }
   const graph = located(() => buildGraph(project, { skipUnknown: o.consistency === false }));
-  return { project, graph, files: sources.files, workingDir: sources.workingDir, env };
+  return {
+    project,
+    graph,
+    files: sources.files,
+    workingDir: sources.workingDir,
+    env,
+    envFiles: sources.envFiles,
+  };
 }
 
 interface FileContext {

@@ -2,8 +2,6 @@
  * What most commands share: opening the project (loader + client), listing its containers,
  * running a plan with progress, and resolving service names. No command-specific flags here.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 
 import type Dockerode from 'dockerode';
 import type { ContainerInfo } from 'dockerode';
@@ -113,15 +111,16 @@ export async function serviceContainer(
   return c;
 }
 
-/** The translate context (labels) for this project. */
-export function translateContext(
-  g: GlobalOptions,
-  loaded: LoadedProject,
-): NonNullable<UpOptions['translate']> {
-  const envFiles = (g.envFile ?? []).map((f) => resolve(f));
-  const dotenv = join(loaded.workingDir, '.env');
-  if (envFiles.length === 0 && existsSync(dotenv)) envFiles.push(dotenv);
-  return { workingDir: loaded.workingDir, configFiles: loaded.files, envFiles };
+/**
+ * The translate context (labels) for this project: its directory, compose files and the env files
+ * the loader read (`--env-file`, `COMPOSE_ENV_FILES` or `.env`), as docker compose labels them.
+ */
+export function translateContext(loaded: LoadedProject): NonNullable<UpOptions['translate']> {
+  return {
+    workingDir: loaded.workingDir,
+    configFiles: loaded.files,
+    envFiles: loaded.envFiles,
+  };
 }
 
 /** Options for running a plan. */

@@ -172,7 +172,7 @@ export async function runRun(
   const loaded = ctx.loaded;
   if (!loaded) return 1;
   checkServices(ctx, [service]);
-  const translate = translateContext(g, loaded);
+  const translate = translateContext(loaded);
   const observed = await observe(ctx.docker, ctx.name);
   const plan = reconcileUp(loaded.project, observed, {
     services: [service],

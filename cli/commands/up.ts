@@ -165,7 +165,7 @@ export async function runUp(
   const observed = await observe(ctx.docker, ctx.name);
   const plan = reconcileUp(loaded.project, observed, {
     ...opts,
-    translate: translateContext(g, loaded),
+    translate: translateContext(loaded),
   });
   if (plan.orphans.length > 0) process.stderr.write(orphanWarning(plan.orphans));
   const touched = new Set(

@@ -138,6 +138,14 @@ export async function rmdirCgroup(dir: string, opts: { retries?: number } = {}):
  * cgroup namespace may have made some; rmdir of a cgroup with children fails with EBUSY).
  */
 export async function rmdirCgroupTree(dir: string): Promise<boolean> {
+  // the usual case, a cgroup without children: one rmdir(2), no listing
+  try {
+    await rmdir(dir);
+    return true;
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return false;
+    // EBUSY (children, or tasks still exiting), ENOTEMPTY (a plain directory): the long way
+  }
   for (const sub of await subdirectories(dir)) await rmdirCgroupTree(join(dir, sub));
   return rmdirCgroup(dir);
 }

@@ -419,6 +419,12 @@ export function checkRestartPolicy(host: HostConfig): void {
     throw invalid('AutoRemove', `conflicting options: cannot specify both --restart and --rm`);
 }
 
+/** The restart policy's name, `no` when none is set (moby `RestartPolicy.IsNone`). */
+export function restartPolicyOf(host: HostConfig): string {
+  const name = host.RestartPolicy?.Name;
+  return name === undefined || name === '' ? 'no' : name;
+}
+
 /**
  * Whether the restart manager restarts a container that exited with `exitCode` (moby
  * restartmanager.ShouldRestart): never after a manual stop; `always` and `unless-stopped` always;

@@ -66,6 +66,8 @@ export function containersPlugin(opts: ContainersPluginOptions = {}): DaemonPlug
     await containers.load();
     // snapshots a crash left between their rename into trash/ and their deletion
     await images.snapshots.sweepTrash();
+    // records and snapshots a crash left in the middle of a container removal
+    await containers.removeLeftovers();
     const imageService = new StoreImageService({
       store: images,
       events: core.events,

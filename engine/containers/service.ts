@@ -14,7 +14,7 @@ import type { Readable, Writable } from 'node:stream';
 
 import type Dockerode from 'dockerode';
 
-import { EngineError, TscError } from '../../base/errors.js';
+import { EngineError, NativeError, TscError } from '../../base/errors.js';
 import { mount as sysMount, MS, umount2, MNT } from '../../native/index.js';
 import type {
   ApiFilters,
@@ -39,7 +39,6 @@ import {
   SetupError,
   startExec,
   stateFiles,
-  stop as runtimeStop,
   type ExitRecord,
   type LaunchedContainer,
   type RuntimeConfig,
@@ -61,6 +60,7 @@ import {
   parseMounts,
   parseSignal,
   portSpecs,
+  restartPolicyOf,
   shouldRestart,
   ZERO_TIME,
   type ContainerRecord,
@@ -342,6 +342,25 @@ export class ContainerManager implements ContainerService {
     this.timers.clear();
     this.health.clear();
     await Promise.allSettled([...this.monitors.values(), ...this.probes]);
+    await this.collection.settled();
+  }
+
+  /**
+   * Removes what a crash left of removed containers: their record directories in the
+   * collection's trash, and container snapshots without a record (a removal commits by
+   * discarding the record first, then removes the snapshot). Call once after {@link load},
+   * before the API serves. Failures are logged.
+   */
+  async removeLeftovers(): Promise<void> {
+    await this.collection.sweepTrash();
+    for (const id of await this.deps.images.snapshots.containerIds()) {
+      if (this.records.has(id)) continue;
+      await this.deps.images
+        .removeSnapshot(id)
+        .catch((e: unknown) =>
+          this.deps.log(`remove snapshot ${id}: ${e instanceof Error ? e.message : String(e)}`),
+        );
+    }
   }
 
   // ---------------------------------------------------------------- create
@@ -538,6 +557,7 @@ export class ContainerManager implements ContainerService {
   /** Everything `docker start` does; the caller holds the container lock. */
   private async startLocked(r: ContainerRecord): Promise<void> {
     const id = r.Id;
+    this.cleaned.delete(id);
     const dir = this.dir(id);
     const paths = this.paths(id);
     const { exitPath } = stateFiles(dir, id);
@@ -882,12 +902,25 @@ export class ContainerManager implements ContainerService {
     return this.settle(() => this.unmountRootfsSync(target));
   }
 
+  /**
+   * Unmounts everything stacked on `target` (at most 3 mounts): umount2(2) until it says EINVAL
+   * (not a mount point) or ENOENT, without reading /proc/self/mountinfo; a busy mount is
+   * detached (MNT_DETACH).
+   */
   private unmountRootfsSync(target: string): void {
-    for (let i = 0; i < 3 && this.isMounted(target); i++) {
+    const gone = (e: unknown): boolean =>
+      e instanceof NativeError && (e.errno === 'EINVAL' || e.errno === 'ENOENT');
+    for (let i = 0; i < 3; i++) {
       try {
         umount2(target, 0);
-      } catch {
-        umount2(target, MNT.DETACH);
+      } catch (e) {
+        if (gone(e)) return;
+        try {
+          umount2(target, MNT.DETACH);
+        } catch (e2) {
+          if (gone(e2)) return;
+          throw e2;
+        }
       }
     }
   }
@@ -1006,31 +1039,48 @@ export class ContainerManager implements ContainerService {
     ]);
   }
 
-  /** Undoes what start set up (networks, ports, cgroup, rootfs mount, volume refs). */
+  /**
+   * Ids whose run has been cleaned up completely since their last start (in memory only): their
+   * removal skips {@link cleanupRun}. After an engine restart the set is empty and removal cleans
+   * up again (every step is idempotent).
+   */
+  private readonly cleaned = new Set<string>();
+
+  /**
+   * Undoes what start set up (networks, ports, cgroup, rootfs mount, volume refs). Networks,
+   * cgroup and rootfs are independent and undone concurrently; volume refs go after the unmount.
+   * Failures are logged, not thrown; the id is marked {@link cleaned} only when every step worked.
+   */
   private async cleanupRun(r: ContainerRecord): Promise<void> {
     const id = r.Id;
+    let ok = true;
     const attempt = async (what: string, fn: () => Promise<void>): Promise<void> => {
       try {
         await fn();
       } catch (e) {
+        ok = false;
         this.deps.log(`clean up ${what} of ${id}: ${e instanceof Error ? e.message : String(e)}`);
       }
     };
-    await attempt('networks', async () => {
-      const manager = this.deps.networks.manager;
-      const before = JSON.stringify(manager.state());
-      await manager.releaseContainer(id);
-      // a container on no network (or released already) changes nothing worth an fsync'd write
-      if (JSON.stringify(manager.state()) !== before) await this.deps.networks.persist();
-    });
-    await attempt('cgroup', () => this.deps.cgroups.open(`tscompose/${id}`).remove());
-    await attempt('rootfs', () => this.unmountRootfs(this.paths(id).rootfs));
+    await Promise.all([
+      attempt('networks', async () => {
+        const manager = this.deps.networks.manager;
+        const before = JSON.stringify(manager.state());
+        // every process of the container is gone: its veths go with its netns, in the background
+        await manager.releaseContainer(id, { deferLinks: true });
+        // a container on no network (or released already) changes nothing worth an fsync'd write
+        if (JSON.stringify(manager.state()) !== before) await this.deps.networks.persist();
+      }),
+      attempt('cgroup', () => this.deps.cgroups.open(`tscompose/${id}`).remove()),
+      attempt('rootfs', () => this.unmountRootfs(this.paths(id).rootfs)),
+    ]);
     for (const m of r.Mounts) {
       if (m.Type === 'volume' && m.Name) {
         const name = m.Name;
         await attempt(`volume ${name}`, () => this.deps.volumes.release(name));
       }
     }
+    if (ok) this.cleaned.add(id);
   }
 
   private scheduleRestart(id: string): void {
@@ -1180,7 +1230,9 @@ export class ContainerManager implements ContainerService {
       return 'stopped';
     }
     if (!r.State.Running || !r.Runtime) return 'already-stopped';
-    await this.save(r);
+    // ManuallyStopped only matters to a restart policy; without one the exit record (written
+    // when the exit is handled) carries it, and a crash before that changes nothing
+    if (restartPolicyOf(r.HostConfig) !== 'no') await this.save(r);
     const signal = parseSignal(q.signal ?? r.Config.StopSignal, 'SIGTERM');
     const secs = q.t ?? (typeof r.Config.StopTimeout === 'number' ? r.Config.StopTimeout : 10);
     const exited = this.nextExit(r.Id);
@@ -1189,10 +1241,45 @@ export class ContainerManager implements ContainerService {
         .open(`tscompose/${r.Id}`)
         .thaw()
         .catch(() => undefined);
-    await runtimeStop(r.Runtime, { signal, timeoutMs: secs < 0 ? -1 : secs * 1000 });
+    // the exit monitor (inotify on the shim's exit record) reports the exit: no polling here
+    await this.signalAndWait(r.Runtime, signal, secs < 0 ? -1 : secs * 1000, exited);
     await exited;
     this.emit(r, 'stop');
     return 'stopped';
+  }
+
+  /**
+   * docker stop's signalling (moby daemon/stop.go): the stop signal, then SIGKILL when `exited`
+   * has not resolved within `graceMs` (negative: wait forever). A container that is no longer
+   * running when signalled is left to its exit monitor. Resolves once `exited` has.
+   */
+  private async signalAndWait(
+    rt: LaunchedContainer,
+    signal: NodeJS.Signals | number,
+    graceMs: number,
+    exited: Promise<unknown>,
+  ): Promise<void> {
+    const send = (sig: NodeJS.Signals | number): boolean => {
+      try {
+        runtimeKill(rt, sig);
+        return true;
+      } catch (e) {
+        if (e instanceof EngineError) return false; // not running: the monitor records the exit
+        throw e;
+      }
+    };
+    if (send(signal) && graceMs >= 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = await Promise.race([
+        exited.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (graceOver) send('SIGKILL');
+    }
+    await exited;
   }
 
   async ContainerKill(ref: string, signal: string, _ctx: OperationContext): Promise<void> {
@@ -1300,11 +1387,19 @@ export class ContainerManager implements ContainerService {
   private async removeNow(r: ContainerRecord, volumes: boolean): Promise<void> {
     if (!this.records.has(r.Id)) return;
     r.State.Status = 'removing';
-    await this.save(r);
-    await this.cleanupRun(r);
+    if (!this.cleaned.has(r.Id)) {
+      // something of the run may be left (a crash, a failed cleanup): say so durably first, so
+      // a crash during the cleanup resumes the removal (recover)
+      await this.save(r);
+      await this.cleanupRun(r);
+    }
+    this.cleaned.delete(r.Id);
+    // the commit point: one rename(2) takes the record (and the log, exit record, network
+    // files) out of the collection; the snapshot follows, and one a crash leaves behind is
+    // swept at the next start (removeOrphanSnapshots)
+    await this.collection.discard(r.Id);
     await this.deps.images.removeSnapshot(r.Id);
     for (const [eid, e] of this.execs) if (e.ContainerID === r.Id) this.execs.delete(eid);
-    await this.collection.remove(r.Id);
     this.records.delete(r.Id);
     this.names.release(r.Name.slice(1), r.Id);
     if (volumes) {

@@ -180,6 +180,12 @@ export class SnapshotStore {
     return path.join(this.dir, 'active', containerId);
   }
 
+  /** Ids of every container snapshot (`active/`), sorted; none when there is no `active/`. */
+  async containerIds(): Promise<string[]> {
+    const names = await fsp.readdir(path.join(this.dir, 'active')).catch(() => [] as string[]);
+    return names.filter((n) => /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(n)).sort();
+  }
+
   /**
    * Prepares a container's root filesystem over the image layers (bottom to top `chainIds`) and
    * returns how to mount it: overlay with lowerdirs top first (the init layer, then the image

@@ -411,6 +411,8 @@ export class NetworkManager {
   private readonly published = new Map<string, { networkId: string; ports: PublishedPort[] }>();
   private readonly ip: IpSession;
   private queue: Promise<void> = Promise.resolve();
+  /** Deferred host veth deletions, chained (see {@link deleteLinkLater}). */
+  private linkQueue: Promise<void> = Promise.resolve();
   private syncQueue: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: NetworkManagerOptions = {}) {
@@ -604,10 +606,15 @@ export class NetworkManager {
         `remove network ${name}: network has active endpoints`,
       );
     }
-    await this.dns.close(n.inspect.Id);
-    if (isBridge(n)) await removeBridge(this.ip, n.bridge);
     this.networks.delete(n.inspect.Id);
-    await this.syncHost();
+    // independent: the listener, the kernel's bridge teardown, the iptables rewrite without it
+    // (rules naming a bridge being deleted match nothing meanwhile)
+    const settled = await Promise.allSettled([
+      this.dns.close(n.inspect.Id),
+      isBridge(n) ? removeBridge(this.ip, n.bridge) : Promise.resolve(),
+      this.syncHost(),
+    ]);
+    for (const s of settled) if (s.status === 'rejected') throw s.reason;
   }
 
   /** `NetworkInspect` by id, id prefix or name. Throws TSC_ENGINE_NOT_FOUND. */
@@ -762,7 +769,11 @@ export class NetworkManager {
    * netns), releases addresses, drops DNS records. A gone netns/veth (crashed container) is fine.
    * Throws TSC_ENGINE_NOT_FOUND when the network or the endpoint does not exist.
    */
-  async disconnect(ref: string, containerId: string): Promise<void> {
+  async disconnect(
+    ref: string,
+    containerId: string,
+    opts: { deferLinks?: boolean } = {},
+  ): Promise<void> {
     const n = this.get(ref);
     const ep = Object.values(n.endpoints).find((e) => e.containerId === containerId);
     if (!ep) {
@@ -778,6 +789,8 @@ export class NetworkManager {
       if (ep.netnsId !== undefined && netnsIdOf(ep.netnsPath) === ep.netnsId) {
         await removeLink(this.ip, ep.ifName, ep.netnsPath);
       }
+    } else if (opts.deferLinks === true) {
+      this.deleteLinkLater(ep.hostIfName);
     } else {
       await removeLink(this.ip, ep.hostIfName);
     }
@@ -829,13 +842,40 @@ export class NetworkManager {
     if (this.published.delete(containerId)) await this.syncHost();
   }
 
-  /** Unpublishes and disconnects a container from every network (stop, or a crashed one). */
-  async releaseContainer(containerId: string): Promise<void> {
+  /**
+   * Unpublishes and disconnects a container from every network (stop, or a crashed one).
+   * `deferLinks` (for a container whose processes are all gone): host veths are deleted in the
+   * background, one at a time (see {@link linksSettled}), instead of before this resolves.
+   */
+  async releaseContainer(containerId: string, opts: { deferLinks?: boolean } = {}): Promise<void> {
     await this.unpublish(containerId);
     for (const n of [...this.networks.values()]) {
       if (Object.values(n.endpoints).some((e) => e.containerId === containerId)) {
-        await this.disconnect(n.inspect.Id, containerId);
+        await this.disconnect(n.inspect.Id, containerId, opts);
       }
+    }
+  }
+
+  /**
+   * Deletes a host veth of a dead container in the background. Its netns is going away, and the
+   * kernel deletes the pair with it (veth dellink takes the peer along), so this is only the
+   * backstop; a link already gone is fine. Deletions run one after another: the kernel takes
+   * the rtnl lock for each anyway, and a queue of them would otherwise hold every libuv pool
+   * thread, stalling the engine's file I/O behind them.
+   */
+  private deleteLinkLater(name: string): void {
+    const job = this.linkQueue.then(() =>
+      // a failure leaves the link to the kernel's netns teardown
+      removeLink(this.ip, name).catch(() => undefined),
+    );
+    this.linkQueue = job;
+  }
+
+  /** Resolves when every deferred veth deletion has finished (see {@link releaseContainer}). */
+  async linksSettled(): Promise<void> {
+    for (let q = this.linkQueue; ; q = this.linkQueue) {
+      await q;
+      if (q === this.linkQueue) return;
     }
   }
 
@@ -910,6 +950,7 @@ export class NetworkManager {
 
   /** Stops DNS listeners and port proxies (networks stay; call at engine shutdown). */
   async close(): Promise<void> {
+    await this.linksSettled();
     await this.proxy.closeAll();
     await this.dns.closeAll();
     this.ip.close();

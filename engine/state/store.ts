@@ -16,6 +16,9 @@ export const DEFAULT_DATA_ROOT = '/var/lib/tscompose';
 /** Marker in the names of temp files; {@link writeFileAtomic} leftovers carry it. */
 export const TEMP_MARKER = '.tmp-';
 
+/** Name prefix of discarded resource directories ({@link RecordCollection.discard}); never a key. */
+const TRASH_PREFIX = '.trash-';
+
 /** Resource keys are path components: no separators, no dot-names, no temp marker. */
 const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -44,6 +47,11 @@ export async function writeFileAtomic(
     await fsp.rm(tmp, { force: true });
     throw err;
   }
+  await fsyncDir(dir);
+}
+
+/** fsync(2) of a directory (makes a rename or unlink in it durable). Throws the fs error. */
+async function fsyncDir(dir: string): Promise<void> {
   const dh = await fsp.open(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
   try {
     await dh.sync();
@@ -55,6 +63,8 @@ export async function writeFileAtomic(
 /** One collection of records, `<root>/<kind>/<key>/<file>`; see {@link StateStore.collection}. */
 export class RecordCollection<T> {
   private readonly lock = new KeyedLock();
+  /** Background deletions of discarded resources. */
+  private readonly deleting = new Set<Promise<void>>();
 
   constructor(
     /** `<root>/<kind>`. */
@@ -117,6 +127,46 @@ export class RecordCollection<T> {
   /** Removes the resource's whole directory (record and anything beside it). Missing is fine. */
   async remove(key: string): Promise<void> {
     await fsp.rm(this.pathOf(key), { recursive: true, force: true });
+  }
+
+  /**
+   * Removes a resource at once and durably, its files later: its directory is renamed to
+   * `<root>/<kind>/.trash-<key>-<random>` (rename(2) is atomic: {@link keys} no longer lists it
+   * when this resolves), the parent directory is fsync'd, and the tree is deleted in the
+   * background ({@link settled} waits; {@link sweepTrash} deletes what a crash left). Missing is
+   * fine. Throws the fs error of the rename or the fsync.
+   */
+  async discard(key: string): Promise<void> {
+    const from = this.pathOf(key);
+    const to = join(this.dir, `${TRASH_PREFIX}${key}-${randomBytes(4).toString('hex')}`);
+    try {
+      await fsp.rename(from, to);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    await fsyncDir(this.dir);
+    this.deleteInBackground(to);
+  }
+
+  /** Starts the background deletion of `.trash-*` directories an earlier run left (see {@link discard}). */
+  async sweepTrash(): Promise<void> {
+    const names = await fsp.readdir(this.dir).catch(() => [] as string[]);
+    for (const n of names)
+      if (n.startsWith(TRASH_PREFIX)) this.deleteInBackground(join(this.dir, n));
+  }
+
+  /** Resolves when every background deletion of {@link discard}/{@link sweepTrash} has finished. */
+  async settled(): Promise<void> {
+    while (this.deleting.size > 0) await Promise.all([...this.deleting]);
+  }
+
+  private deleteInBackground(dir: string): void {
+    const job: Promise<void> = fsp
+      .rm(dir, { recursive: true, force: true })
+      .catch(() => undefined)
+      .finally(() => this.deleting.delete(job));
+    this.deleting.add(job);
   }
 
   /**

@@ -1,0 +1,48 @@
+/**
+ * RecordCollection.discard / sweepTrash / settled: a discarded resource leaves the collection in
+ * one rename (keys no longer list it) and its files are deleted in the background; trash a crash
+ * left behind is swept.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { StateStore } from '../../../../engine/state/store';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tsc-test-discard-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('engine/state RecordCollection.discard', () => {
+  it('takes the record out at once and deletes its directory in the background', async () => {
+    const c = new StateStore(dir).collection<{ n: number }>('things');
+    await c.put('a', { n: 1 });
+    await c.put('b', { n: 2 });
+    writeFileSync(join(c.pathOf('a'), 'beside.log'), 'x');
+    await c.discard('a');
+    expect(await c.keys()).toEqual(['b']);
+    expect(await c.get('a')).toBeUndefined();
+    await c.settled();
+    expect(readdirSync(join(dir, 'things'))).toEqual(['b']);
+  });
+
+  it('is fine with a missing key', async () => {
+    const c = new StateStore(dir).collection<{ n: number }>('things');
+    await expect(c.discard('nothing')).resolves.toBeUndefined();
+  });
+
+  it('sweeps trash an earlier run left, and never lists it as a key', async () => {
+    const c = new StateStore(dir).collection<{ n: number }>('things');
+    await c.put('b', { n: 2 });
+    const left = join(dir, 'things', '.trash-a-0123abcd');
+    mkdirSync(left, { recursive: true });
+    writeFileSync(join(left, 'record.json'), '{"n":1}');
+    expect(await c.keys()).toEqual(['b']);
+    await c.sweepTrash();
+    await c.settled();
+    expect(existsSync(left)).toBe(false);
+    expect(await c.keys()).toEqual(['b']);
+  });
+});

@@ -159,8 +159,12 @@ export async function runStop(
   return 0;
 }
 
-/** The stop plan of these services' containers, from one fresh observation. */
-async function stopPlan(
+/**
+ * The stop plan of these services' containers (all of the project's when `services` is empty),
+ * dependents first, from one fresh observation. `timeout`: the `-t` flag's text (seconds).
+ * @throws UsageError on a `-t` that is not an integer; the client's errors from observe
+ */
+export async function stopPlan(
   ctx: Awaited<ReturnType<typeof openProject>>,
   services: readonly string[],
   timeout: string | undefined,
@@ -266,7 +270,7 @@ export async function runRm(
 ): Promise<number> {
   const ctx = await openProject(g, { optional: true });
   checkServices(ctx, services);
-  if (o.stop === true) await runStop(g, services, {});
+  if (o.stop === true) await runPlan(g, ctx.docker, await stopPlan(ctx, services, undefined));
   const list = (await projectContainers(ctx, { all: true, services, oneoff: false })).filter(
     (c) => c.State !== 'running' && c.State !== 'paused' && c.State !== 'restarting',
   );

@@ -9,7 +9,6 @@ import type { ContainerInfo } from 'dockerode';
 import { UsageError } from '../../base/errors.js';
 import {
   observe,
-  reconcileStop,
   reconcileUp,
   type ProgressEvent,
   type ProgressStatus,
@@ -29,6 +28,7 @@ import {
   useColor,
   type ProjectContext,
 } from './common.js';
+import { stopPlan } from './lifecycle.js';
 import { streamLogs } from './logs.js';
 
 /** `up` flags. */
@@ -202,13 +202,7 @@ async function attach(
   process.stdout.write(`Attaching to ${shown.join(', ')}\n`);
   const abort = o.abortOnContainerExit === true || o.exitCodeFrom !== undefined;
   const stopAll = async (): Promise<void> => {
-    const observed = await observe(ctx.docker, ctx.name);
-    const plan = reconcileStop(
-      observed,
-      { services: [...services], timeoutS: intFlag('--timeout', o.timeout) },
-      ctx.loaded?.project,
-    );
-    await runPlan(g, ctx.docker, plan);
+    await runPlan(g, ctx.docker, await stopPlan(ctx, services, o.timeout));
   };
   let interrupted = false;
   let stopping: Promise<void> | undefined;

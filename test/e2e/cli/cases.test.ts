@@ -38,7 +38,7 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
 
     beforeAll(async () => {
       if (!existsSync(CLI)) {
-        const built = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+        const built = spawnSync('npm', ['run', 'build'], {
           cwd: ROOT,
           stdio: 'inherit',
         });

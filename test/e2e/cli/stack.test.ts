@@ -106,7 +106,7 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
 
     beforeAll(async () => {
       if (!existsSync(CLI)) {
-        const built = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+        const built = spawnSync('npm', ['run', 'build'], {
           cwd: ROOT,
           stdio: 'inherit',
         });
@@ -187,6 +187,50 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
       expect(after['web']).not.toBe(before['web']);
       expect(tsc('exec', '-T', 'web', 'sh', '-c', 'echo $MODE').out).toBe('two\n');
     }, 60_000);
+
+    it("rm -s -f SERVICE must stop and remove only that service's container", () => {
+      const before = ids();
+      const r = tsc('rm', '-s', '-f', 'web');
+      expect(r.rc).toBe(0);
+      expect(r.err).toContain(`Container ${PROJECT}-web-1  Stopped`);
+      expect(r.err).toContain(`Container ${PROJECT}-web-1  Removed`);
+      expect(ps('-a').map((c) => c.ID)).toEqual([before['db']]);
+      expect(tsc('up', '-d').rc).toBe(0);
+      expect(ids()['db']).toBe(before['db']);
+    }, 120_000);
+
+    it('up --abort-on-container-exit --exit-code-from must return that exit code and stop the rest', () => {
+      const project = `${PROJECT}-abort`;
+      writeFileSync(
+        join(dir, 'abort.yaml'),
+        `services:
+  quits:
+    image: busybox:1.36
+    command: ["sh", "-c", "echo bye; sleep 1; exit 3"]
+  stays:
+    image: busybox:1.36
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+`,
+      );
+      const f = ['-p', project, '-f', join(dir, 'abort.yaml')];
+      try {
+        const r = tsc(...f, 'up', '--abort-on-container-exit', '--exit-code-from', 'quits');
+        expect(r.rc).toBe(3);
+        expect(r.out).toContain('quits-1  | bye');
+        expect(r.out).toContain('\nquits-1 exited with code 3\n');
+        expect(r.err).toContain('Aborting on container exit...');
+        const states = tsc(...f, 'ps', '-a', '--format', '{{.Service}} {{.State}}').out;
+        expect(
+          states
+            .split('\n')
+            .filter((l) => l !== '')
+            .sort(),
+        ).toEqual(['quits exited', 'stays exited']);
+      } finally {
+        expect(tsc(...f, 'down', '-t', '0').rc).toBe(0);
+      }
+    }, 120_000);
 
     it('down SERVICE must remove only the containers of that service', () => {
       const before = ids();

@@ -54,7 +54,7 @@ export function buildProgram(): Command {
       'Control when to print ANSI control characters ("never"|"always"|"auto")',
       'auto',
     )
-    .option('--parallel <n>', 'Control max parallelism, -1 for unlimited (default 4)')
+    .option('--parallel <n>', 'Control max parallelism, -1 for unlimited (default -1)')
     .option('-H, --host <url>', 'Daemon socket to connect to')
     .enablePositionalOptions()
     .configureHelp({ formatHelp: formatComposeHelp })

@@ -66,7 +66,7 @@ export const systemClock: Clock = {
 
 /** Executor options. */
 export interface ExecuteOptions {
-  /** Nodes running at once (default 4). */
+  /** Nodes running at once (default 4; the CLI passes `--parallel`, unlimited unless set). */
   readonly concurrency?: number | undefined;
   /** Receives every progress event, in emission order. */
   readonly onProgress?: ((e: ProgressEvent) => void) | undefined;

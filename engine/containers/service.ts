@@ -226,10 +226,35 @@ export class ContainerManager implements ContainerService {
     };
   }
 
+  /**
+   * Writes a record. Writes of one id run one after another (two atomic writes racing could
+   * leave the older one on disk); a container removed or being removed is never written again
+   * (a late write would bring its record back).
+   */
   private async save(r: ContainerRecord): Promise<void> {
+    if (this.removed.has(r.Id)) return;
     this.records.set(r.Id, r);
-    await this.collection.put(r.Id, r);
+    await this.serialWrite(r.Id, () => this.collection.put(r.Id, r));
   }
+
+  /** Runs `fn` after the record writes of `id` already queued (see {@link save}). */
+  private serialWrite(id: string, fn: () => Promise<void>): Promise<void> {
+    const next = (this.writes.get(id) ?? Promise.resolve()).then(fn);
+    const tail = next.catch(() => undefined);
+    this.writes.set(id, tail);
+    void tail.then(() => {
+      if (this.writes.get(id) === tail) this.writes.delete(id);
+    });
+    return next;
+  }
+
+  /** Queued record writes per id (see {@link serialWrite}). */
+  private readonly writes = new Map<string, Promise<void>>();
+  /**
+   * Ids being removed or removed in the last minute: {@link save} skips them. Kept a while
+   * after the removal for writers that were still running (an exit handled meanwhile).
+   */
+  private readonly removed = new Set<string>();
 
   /** Full id of a container by id, unique id prefix or name. Throws 404 `No such container`. */
   resolve(ref: string): string {
@@ -957,10 +982,14 @@ export class ContainerManager implements ContainerService {
         }
         await (waiter ? waiter.wait(pollMs) : sleep(pollMs));
       }
-    })().finally(() => {
-      waiter?.close();
-      this.monitors.delete(id);
-    });
+    })()
+      .catch((e: unknown) => {
+        this.deps.log(`monitor ${id}: ${e instanceof Error ? e.message : String(e)}`);
+      })
+      .finally(() => {
+        waiter?.close();
+        this.monitors.delete(id);
+      });
     this.monitors.set(id, job);
   }
 
@@ -1395,9 +1424,16 @@ export class ContainerManager implements ContainerService {
     }
     this.cleaned.delete(r.Id);
     // the commit point: one rename(2) takes the record (and the log, exit record, network
-    // files) out of the collection; the snapshot follows, and one a crash leaves behind is
-    // swept at the next start (removeOrphanSnapshots)
-    await this.collection.discard(r.Id);
+    // files) out of the collection, after any write still queued; the snapshot follows, and one
+    // a crash leaves behind is swept at the next start (removeLeftovers)
+    this.removed.add(r.Id);
+    setTimeout(() => this.removed.delete(r.Id), 60_000).unref();
+    try {
+      await this.serialWrite(r.Id, () => this.collection.discard(r.Id));
+    } catch (e) {
+      this.removed.delete(r.Id);
+      throw e;
+    }
     await this.deps.images.removeSnapshot(r.Id);
     for (const [eid, e] of this.execs) if (e.ContainerID === r.Id) this.execs.delete(eid);
     this.records.delete(r.Id);

@@ -26,6 +26,7 @@ import {
   intFlag,
   openProject,
   projectContainers,
+  replicaOf,
   runPlan,
   type ProjectContext,
 } from './common.js';
@@ -113,7 +114,7 @@ export function startPlan(ctx: ProjectContext, list: readonly ContainerInfo[]): 
     const mine: number[] = [];
     for (const c of byService.get(s) ?? []) {
       if (c.State === 'running' || c.State === 'paused') continue;
-      const number = Number(c.Labels['com.docker.compose.container-number'] ?? '1');
+      const number = replicaOf(c) || 1;
       mine.push(
         b.add(
           {

@@ -140,17 +140,19 @@ function withoutExtensions(v: unknown): unknown {
  * The key lists of every closed object of the schema, in definition order: where an unknown key
  * is reported, the closest known key is offered as a hint (`did you mean "environment"?`).
  */
-export const closedShapes: (readonly string[])[] = [];
+const shapes: (readonly string[])[] = [];
+/** Read-only to importers: only {@link strict} and {@link strictX} add to it. */
+export const closedShapes: readonly (readonly string[])[] = shapes;
 
 /** A closed object: unknown keys are rejected (`additional properties 'foo' not allowed`). */
 export function strict(shape: z.ZodRawShape): z.ZodType {
-  closedShapes.push(Object.keys(shape));
+  shapes.push(Object.keys(shape));
   return z.strictObject(shape);
 }
 
 /** A closed object that also admits `x-*` extension keys (schema `patternProperties: ^x-`). */
 export function strictX(shape: z.ZodRawShape): z.ZodType {
-  closedShapes.push(Object.keys(shape));
+  shapes.push(Object.keys(shape));
   return z.preprocess(withoutExtensions, z.strictObject(shape));
 }
 

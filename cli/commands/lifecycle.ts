@@ -63,7 +63,7 @@ export function registerLifecycle(program: Command, globals: () => GlobalOptions
     .argument('[service...]', 'services')
     .option('-s, --signal <signal>', 'SIGNAL to send to the container', 'SIGKILL')
     .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
-    .action(async (services: string[], o: { signal?: string }) => {
+    .action(async (services: string[], o: { signal?: string; removeOrphans?: boolean }) => {
       process.exitCode = await runKill(globals(), services, o);
     });
   program
@@ -235,16 +235,26 @@ async function eachContainer(
   );
 }
 
-/** Runs `kill -s SIGNAL` on the running containers. */
+/**
+ * Runs `kill -s SIGNAL` on the running containers, one-off ones included; containers of services
+ * no longer in the compose file (orphans) only with `--remove-orphans` (docker compose v2's rule).
+ */
 export async function runKill(
   g: GlobalOptions,
   services: readonly string[],
-  o: { signal?: string | undefined },
+  o: { signal?: string | undefined; removeOrphans?: boolean | undefined },
 ): Promise<number> {
   const ctx = await openProject(g, { optional: true });
   checkServices(ctx, services);
-  const list = (await projectContainers(ctx, { services, oneoff: false })).filter(
-    (c) => c.State === 'running',
+  // docker compose: running containers, one-off ones included; containers of services the
+  // compose file no longer has (orphans) only with --remove-orphans
+  const known = ctx.loaded?.project.services;
+  const list = (await projectContainers(ctx, { services })).filter(
+    (c) =>
+      c.State === 'running' &&
+      (o.removeOrphans === true ||
+        known === undefined ||
+        known[c.Labels[SERVICE_LABEL] ?? ''] !== undefined),
   );
   if (list.length === 0) {
     process.stderr.write('no container to kill\n');

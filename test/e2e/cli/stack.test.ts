@@ -232,6 +232,29 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
       }
     }, 120_000);
 
+    it('kill must spare orphans unless --remove-orphans is given', () => {
+      const project = `${PROJECT}-kill`;
+      const file = join(dir, 'kill.yaml');
+      const svc = (n: string): string =>
+        `  ${n}:\n    image: busybox:1.36\n    command: ["sleep", "3600"]\n`;
+      const f = ['-p', project, '-f', file];
+      const state = (name: string): string =>
+        backend()
+          .docker(['inspect', '-f', '{{.State.Status}}', `${project}-${name}-1`])
+          .trim();
+      try {
+        writeFileSync(file, `services:\n${svc('kept')}${svc('gone')}`);
+        expect(tsc(...f, 'up', '-d').rc).toBe(0);
+        writeFileSync(file, `services:\n${svc('kept')}`);
+        expect(tsc(...f, 'kill').rc).toBe(0);
+        expect([state('kept'), state('gone')]).toEqual(['exited', 'running']);
+        expect(tsc(...f, 'kill', '--remove-orphans').rc).toBe(0);
+        expect(state('gone')).toBe('exited');
+      } finally {
+        expect(tsc(...f, 'down', '--remove-orphans', '-t', '0').rc).toBe(0);
+      }
+    }, 120_000);
+
     it('down SERVICE must remove only the containers of that service', () => {
       const before = ids();
       expect(tsc('down', 'web').rc).toBe(0);

@@ -71,7 +71,7 @@ const INIT_FILES = ['.dockerenv', 'etc/resolv.conf', 'etc/hosts', 'etc/hostname'
 /**
  * Layer snapshots under `<root>/snapshots/layers/<chain hex>/{fs,meta.json}` with short links
  * `<root>/snapshots/l/<26 chars>` -> `../layers/<hex>/fs`; container snapshots under
- * `<root>/snapshots/active/<container id>/{init,fs,work}`.
+ * `<root>/snapshots/active/<container id>/{fs,work}` over one shared init layer `<root>/snapshots/init-v1`.
  */
 export class SnapshotStore {
   /** `<root>/snapshots`. */
@@ -84,6 +84,10 @@ export class SnapshotStore {
   private readonly deleting = new Set<Promise<void>>();
   /** True once `trash/` has been swept of leftovers from an earlier run. */
   private trashSwept = false;
+  /** The shared init layer once it is known to exist (see {@link sharedInit}). */
+  private initReady: Promise<string> | undefined;
+  /** Whether the kernel's overlay has the `index` parameter (checked once). */
+  private overlayIndexParam: boolean | undefined;
 
   constructor(options: SnapshotStoreOptions) {
     this.dir = path.join(options.root ?? DEFAULT_STATE_ROOT, 'snapshots');
@@ -207,8 +211,7 @@ export class SnapshotStore {
     }
     await fsp.rm(cdir, { recursive: true, force: true });
     await fsp.mkdir(cdir, { recursive: true, mode: 0o700 });
-    const init = path.join(cdir, 'init');
-    await createInitLayer(init);
+    const init = await this.sharedInit();
     if (this.driver === 'copy' || chainIds.length + 1 > OVL_MAX_STACK) {
       const fsDir = path.join(cdir, 'fs');
       await fsp.mkdir(fsDir, { mode: 0o755 });
@@ -221,13 +224,10 @@ export class SnapshotStore {
     }
     await fsp.mkdir(path.join(cdir, 'fs'), { mode: 0o755 });
     await fsp.mkdir(path.join(cdir, 'work'), { mode: 0o700 });
-    const links: string[] = [];
-    for (const c of chainIds) {
-      const meta = await readJsonIfExists<LayerMeta>(path.join(this.layerDir(c), 'meta.json'));
-      links.push(meta?.link ?? shortLinkName(c));
-    }
-    const topFirst = [...links].reverse();
-    const base = existsSync('/sys/module/overlay/parameters/index') ? ['index=off'] : [];
+    // the short link name is a pure function of the ChainID (meta.json records the same)
+    const topFirst = chainIds.map((c) => shortLinkName(c)).reverse();
+    this.overlayIndexParam ??= existsSync('/sys/module/overlay/parameters/index');
+    const base = this.overlayIndexParam ? ['index=off'] : [];
     const upper = [`upperdir=${path.join(cdir, 'fs')}`, `workdir=${path.join(cdir, 'work')}`];
     const absolute = [init, ...topFirst.map((l) => path.join(this.dir, 'l', l))];
     const absOptions = [...base, `lowerdir=${absolute.join(':')}`, ...upper];
@@ -247,7 +247,35 @@ export class SnapshotStore {
   }
 
   /**
-   * Removes a container snapshot (its init, upper and work dirs). Unmount first. The directory is
+   * The init layer every container snapshot shares as its top lower layer,
+   * `<root>/snapshots/init-v1` (docker makes one `<id>-init` per container; ours holds only empty
+   * mount targets, identical for all, and a lower layer is never written). Made once, in a temp
+   * dir renamed into place, so a crash never leaves a partial one; checked once per process.
+   */
+  private sharedInit(): Promise<string> {
+    this.initReady ??= (async () => {
+      const dir = path.join(this.dir, 'init-v1');
+      if (existsSync(dir)) return dir;
+      const tmp = path.join(this.dir, 'tmp', `init-${randomBytes(4).toString('hex')}`);
+      await fsp.mkdir(path.dirname(tmp), { recursive: true });
+      try {
+        await createInitLayer(tmp);
+        await fsp.rename(tmp, dir);
+      } catch (e) {
+        await fsp.rm(tmp, { recursive: true, force: true });
+        // another process (a test store on the same root) may have made it meanwhile
+        if (!existsSync(dir)) throw e;
+      }
+      return dir;
+    })().catch((e: unknown) => {
+      this.initReady = undefined;
+      throw e;
+    });
+    return this.initReady;
+  }
+
+  /**
+   * Removes a container snapshot (its upper and work dirs). Unmount first. The directory is
    * renamed into `<root>/snapshots/trash/` at once (rename(2) is atomic: the snapshot is gone
    * from `active/` when this resolves) and deleted in the background; trash left by a crash is
    * deleted by {@link sweepTrash} (the engine calls it at start). {@link settled} waits for the

@@ -76,7 +76,7 @@ describe('SnapshotStore', () => {
     expect(fs.readdirSync(path.join(root, 'snapshots/tmp'))).toEqual([]);
   });
 
-  it('describes an overlay mount with lowerdirs top first after the init layer', async () => {
+  it('describes an overlay mount with lowerdirs top first after the shared init layer', async () => {
     const store = new SnapshotStore({ root, hostOps: ops, driver: 'overlay' });
     const ids = await layers(store, 3);
     const [m] = await store.prepare('c1', ids);
@@ -85,17 +85,21 @@ describe('SnapshotStore', () => {
       .slice(9)
       .split(':');
     expect(lower).toEqual([
-      path.join(root, 'snapshots/active/c1/init'),
+      path.join(root, 'snapshots/init-v1'),
       ...[...ids].reverse().map((c) => path.join(root, 'snapshots/l', shortLinkName(c))),
     ]);
     expect(m!.options).toContain(`upperdir=${path.join(root, 'snapshots/active/c1/fs')}`);
     expect(m!.options).toContain(`workdir=${path.join(root, 'snapshots/active/c1/work')}`);
     expect(m!.cwd).toBeUndefined();
-    expect(fs.readlinkSync(path.join(root, 'snapshots/active/c1/init/etc/mtab'))).toBe(
-      '/proc/mounts',
+    expect(fs.readlinkSync(path.join(root, 'snapshots/init-v1/etc/mtab'))).toBe('/proc/mounts');
+    // one init layer for every container: a second snapshot reuses it, a removal keeps it
+    const [m2] = await store.prepare('c1b', ids);
+    expect(m2!.options.find((o) => o.startsWith('lowerdir='))).toContain(
+      `lowerdir=${path.join(root, 'snapshots/init-v1')}:`,
     );
     await store.remove('c1');
     expect(fs.existsSync(path.join(root, 'snapshots/active/c1'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'snapshots/init-v1/etc/hosts'))).toBe(true);
   });
 
   it('switches to relative lowerdirs with a cwd when the data would exceed a page', async () => {
@@ -105,7 +109,7 @@ describe('SnapshotStore', () => {
     expect(m!.cwd).toBe(path.join(root, 'snapshots'));
     expect(m!.options.join(',').length).toBeLessThanOrEqual(MAX_MOUNT_DATA);
     expect(m!.options.find((o) => o.startsWith('lowerdir='))).toMatch(
-      /^lowerdir=active\/c2\/init:l\/[A-Z2-7]{26}:/,
+      /^lowerdir=init-v1:l\/[A-Z2-7]{26}:/,
     );
   });
 

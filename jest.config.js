@@ -6,6 +6,10 @@ const common = { transform, moduleNameMapper, testEnvironment: 'node' };
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // One test file at a time on every host: the integration and e2e suites share host state (the
+  // TSCOMPOSE-* iptables chains, ip_forward, one engine or dockerd at a time), so two of them must
+  // never run at once; on the 2-core machines jest picks one worker anyway.
+  maxWorkers: 1,
   reporters: ['default', '<rootDir>/test/helpers/totals-reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },

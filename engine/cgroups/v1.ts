@@ -4,11 +4,13 @@
  * kernel's Documentation/admin-guide/cgroup-v1/ and runc fs. Decides nothing about names or limits.
  */
 import { existsSync, realpathSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { TscError } from '../../base/errors.js';
 import {
   cgroupSegments,
+  errnoOf,
   exists,
   mkdirCgroup,
   pollUntil,
@@ -238,6 +240,20 @@ export class V1Cgroup implements Cgroup {
   }
 
   async remove(): Promise<void> {
+    // the usual case (every process gone, no nested cgroups): one rmdir(2) per hierarchy, all at
+    // once; anything else (EBUSY, a plain directory) takes the checked way below
+    const direct = await Promise.allSettled(
+      distinct(this.hierarchies).map((h) => rmdir(join(h.mount, ...this.segments))),
+    );
+    const fast = direct.every(
+      (d) => d.status === 'fulfilled' || errnoOf(d.reason as unknown) === 'ENOENT',
+    );
+    if (fast) {
+      await Promise.all(
+        distinct(this.hierarchies).map((h) => rmdirEmptyAncestors(h.mount, this.segments)),
+      );
+      return;
+    }
     const empty = await pollUntil(async () => (await this.pids()).length === 0, this.waitMs);
     if (!empty) {
       throw new TscError(

@@ -63,6 +63,8 @@ async function fsyncDir(dir: string): Promise<void> {
 /** One collection of records, `<root>/<kind>/<key>/<file>`; see {@link StateStore.collection}. */
 export class RecordCollection<T> {
   private readonly lock = new KeyedLock();
+  /** Keys whose directory this process made or wrote (put skips their mkdir). */
+  private readonly made = new Set<string>();
   /** Background deletions of discarded resources. */
   private readonly deleting = new Set<Promise<void>>();
 
@@ -90,11 +92,23 @@ export class RecordCollection<T> {
     return this.lock.run(key, fn);
   }
 
-  /** Writes the record atomically, creating its directory (mode 0700). */
+  /** Writes the record atomically, creating its directory (mode 0700) on the first write. */
   async put(key: string, value: T): Promise<void> {
     const dir = this.pathOf(key);
+    const text = `${JSON.stringify(value, null, 2)}\n`;
+    if (this.made.has(key)) {
+      try {
+        await writeFileAtomic(join(dir, this.file), text);
+        return;
+      } catch (err) {
+        // the directory went behind our back: make it again below
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        this.made.delete(key);
+      }
+    }
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFileAtomic(join(dir, this.file), `${JSON.stringify(value, null, 2)}\n`);
+    this.made.add(key);
+    await writeFileAtomic(join(dir, this.file), text);
   }
 
   /**
@@ -126,6 +140,7 @@ export class RecordCollection<T> {
 
   /** Removes the resource's whole directory (record and anything beside it). Missing is fine. */
   async remove(key: string): Promise<void> {
+    this.made.delete(key);
     await fsp.rm(this.pathOf(key), { recursive: true, force: true });
   }
 
@@ -138,6 +153,7 @@ export class RecordCollection<T> {
    */
   async discard(key: string): Promise<void> {
     const from = this.pathOf(key);
+    this.made.delete(key);
     const to = join(this.dir, `${TRASH_PREFIX}${key}-${randomBytes(4).toString('hex')}`);
     try {
       await fsp.rename(from, to);

@@ -35,6 +35,7 @@ import {
   createLaunchSpec,
   kill as runtimeKill,
   launch,
+  prespawnShim,
   readExitRecord,
   SetupError,
   startExec,
@@ -608,7 +609,14 @@ export class ContainerManager implements ContainerService {
       }
     };
     try {
-      // the cgroup's directories are made while the rootfs is mounted and the shim spawned; they
+      // the shim's process start overlaps the rootfs mount and the spec building below; it
+      // waits for its spec (closing its channel instead makes it exit)
+      const shim = prespawnShim(id);
+      undo.push(() => {
+        shim.channel.close();
+        return Promise.resolve();
+      });
+      // the cgroup's directories are made while the rootfs is mounted and the shim starts; they
       // exist before "go" (awaited in `outside`), when the init joins them itself
       const cgroupReady = this.deps.cgroups.create(cgroupName, resourcesOf(r.HostConfig));
       cgroupReady.catch(() => undefined); // awaited below; create removes its own partial levels
@@ -719,6 +727,7 @@ export class ContainerManager implements ContainerService {
         }
       });
       const launched = await launch(spec, {
+        shim,
         outside: async (pid) => {
           // the init joins its cgroup itself after "go" (spec.cgroupProcs); the directories must
           // exist by then. In a user namespace it cannot, and the engine moves it from here.

@@ -17,6 +17,7 @@ export {
   gatherHostFacts,
   hostCapabilities,
   launch,
+  prespawnShim,
   type LaunchedContainer,
   type LaunchOptions,
 } from './launch.js';

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeLaunchSpec } from '../../native/index.js';
 import type { LaunchSpec } from '../../native/launch-spec.js';
-import { MSG, spawnShim } from './shim-client.js';
+import { MSG, spawnShim, type SpawnedShim } from './shim-client.js';
 import { toSetupError } from './setup-error.js';
 import { buildLaunchSpec, type HostFacts, type RuntimeConfig } from './spec.js';
 import { resolveUser } from './user.js';
@@ -32,6 +32,19 @@ export interface LaunchOptions {
    * move a veth into /proc/<pid>/ns/net. A throw aborts the launch (the shim kills the init).
    */
   readonly outside?: ((initPid: number) => Promise<void>) | undefined;
+  /**
+   * A `run` shim spawned earlier without a spec ({@link prespawnShim}): its process start
+   * overlaps the caller's preparations (rootfs mount, spec building). Launch sends it the spec.
+   */
+  readonly shim?: SpawnedShim | undefined;
+}
+
+/**
+ * Spawns a `run` shim that waits for its spec, for {@link LaunchOptions.shim}. Close its channel
+ * when it will not be used (the shim then exits).
+ */
+export function prespawnShim(what: string): SpawnedShim {
+  return spawnShim('run', undefined, what);
 }
 
 /** Debian's static tini, bound in as /sbin/docker-init for `init: true`. */
@@ -100,7 +113,11 @@ export async function launch(
   opts: LaunchOptions = {},
 ): Promise<LaunchedContainer> {
   const blob = encodeLaunchSpec(spec);
-  const shim = spawnShim('run', blob, spec.id);
+  let shim: SpawnedShim;
+  if (opts.shim) {
+    shim = opts.shim;
+    shim.channel.send(blob);
+  } else shim = spawnShim('run', blob, spec.id);
   // with no outside work, "go" can follow the spec at once: the shim reads it after the pid
   if (!opts.outside) shim.channel.go();
   try {

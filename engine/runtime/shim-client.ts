@@ -135,12 +135,14 @@ export interface SpawnedShim {
 }
 
 /**
- * Spawns `tscompose-shim <mode>` with fd 3 as the channel and writes `blob` on it.
- * `run` shims are detached (own session, outlive the engine); `exec` shims stay attached.
+ * Spawns `tscompose-shim <mode>` with fd 3 as the channel and writes `blob` on it; without a
+ * blob the shim waits for one (send it with `channel.send`; closing the channel instead makes
+ * the shim exit). `run` shims are detached (own session, outlive the engine); `exec` shims stay
+ * attached.
  */
 export function spawnShim(
   mode: 'run' | 'exec',
-  blob: Buffer,
+  blob: Buffer | undefined,
   what: string,
   stdio: StdioOptions = ['ignore', 'ignore', 'ignore'],
 ): SpawnedShim {
@@ -154,7 +156,7 @@ export function spawnShim(
   });
   const socket = child.stdio[3] as Socket;
   const channel = new ShimChannel(socket, what);
-  channel.send(blob);
+  if (blob) channel.send(blob);
   return { child, channel, exited };
 }
 

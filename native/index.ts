@@ -29,6 +29,8 @@ export interface RawBinding {
     data: string | null,
   ): number;
   umount2(target: string, flags: number): number;
+  /** umount2 on the libuv pool. Absent in addons built before it. */
+  umount2Async?(target: string, flags: number): Promise<number>;
   pidfdOpen(pid: number, flags: number): number;
   pidfdSendSignal(pidfd: number, signal: number): number;
   close(fd: number): number;
@@ -226,6 +228,16 @@ export function mount(
 /** umount2(2) with {@link MNT} flags. @throws NativeError */
 export function umount2(target: string, flags = 0): void {
   check(loadBinding().umount2(target, flags), 'umount2', target, `umount ${target}`);
+}
+
+/**
+ * umount2(2) on the libuv pool, off the event loop (an overlay unmount syncs its upper
+ * filesystem); synchronous with an addon built before it. @throws NativeError
+ */
+export async function umount2Async(target: string, flags = 0): Promise<void> {
+  const b = loadBinding();
+  const r = b.umount2Async ? await b.umount2Async(target, flags) : b.umount2(target, flags);
+  check(r, 'umount2', target, `umount ${target}`);
 }
 
 /** pidfd_open(2): a file descriptor that keeps naming this process. @throws NativeError */

@@ -15,7 +15,7 @@ import type { Readable, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 
 import { EngineError, NativeError, TscError } from '../../base/errors.js';
-import { mount as sysMount, MS, umount2, MNT } from '../../native/index.js';
+import { mount as sysMount, MS, umount2Async, MNT } from '../../native/index.js';
 import type {
   ApiFilters,
   AttachStreams,
@@ -932,25 +932,21 @@ export class ContainerManager implements ContainerService {
     }
   }
 
-  private unmountRootfs(target: string): Promise<void> {
-    return this.settle(() => this.unmountRootfsSync(target));
-  }
-
   /**
    * Unmounts everything stacked on `target` (at most 3 mounts): umount2(2) until it says EINVAL
    * (not a mount point) or ENOENT, without reading /proc/self/mountinfo; a busy mount is
-   * detached (MNT_DETACH).
+   * detached (MNT_DETACH). On the libuv pool: an overlay unmount syncs the upper filesystem.
    */
-  private unmountRootfsSync(target: string): void {
+  private async unmountRootfs(target: string): Promise<void> {
     const gone = (e: unknown): boolean =>
       e instanceof NativeError && (e.errno === 'EINVAL' || e.errno === 'ENOENT');
     for (let i = 0; i < 3; i++) {
       try {
-        umount2(target, 0);
+        await umount2Async(target, 0);
       } catch (e) {
         if (gone(e)) return;
         try {
-          umount2(target, MNT.DETACH);
+          await umount2Async(target, MNT.DETACH);
         } catch (e2) {
           if (gone(e2)) return;
           throw e2;

@@ -459,6 +459,36 @@ Napi::Value Umount2(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), r);
 }
 
+// Runs umount2(2) on the libuv pool (an overlay unmount syncs its upper filesystem: milliseconds
+// the event loop should not block for); resolves its result (0, or -errno).
+class Umount2Worker : public Napi::AsyncWorker {
+ public:
+  Umount2Worker(Napi::Env env, std::string target, int flags)
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        target_(std::move(target)),
+        flags_(flags) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override { result_ = tsc_umount2(target_.c_str(), flags_); }
+  void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), result_)); }
+  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string target_;
+  int flags_;
+  int result_ = 0;
+};
+
+Napi::Value Umount2Async(const Napi::CallbackInfo &info) {
+  std::string target = StrArg(info, 0, "target");
+  int flags = static_cast<int>(NumArg(info, 1, "flags"));
+  auto *w = new Umount2Worker(info.Env(), std::move(target), flags);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
   int r = tsc_pidfd_open(static_cast<pid_t>(NumArg(info, 0, "pid")),
                          static_cast<unsigned>(NumArg(info, 1, "flags")));
@@ -755,6 +785,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("decodeLaunchSpec", Napi::Function::New(env, DecodeLaunchSpec));
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount2", Napi::Function::New(env, Umount2));
+  exports.Set("umount2Async", Napi::Function::New(env, Umount2Async));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("close", Napi::Function::New(env, Close));

@@ -29,6 +29,14 @@ export interface RawBinding {
     data: string | null,
   ): number;
   umount2(target: string, flags: number): number;
+  /** mount on the libuv pool. Absent in addons built before it. */
+  mountAsync?(
+    source: string | null,
+    target: string,
+    fstype: string | null,
+    flags: number,
+    data: string | null,
+  ): Promise<number>;
   /** umount2 on the libuv pool. Absent in addons built before it. */
   umount2Async?(target: string, flags: number): Promise<number>;
   pidfdOpen(pid: number, flags: number): number;
@@ -222,6 +230,24 @@ export function mount(
   data = '',
 ): void {
   const r = loadBinding().mount(source || null, target, fstype || null, flags, data || null);
+  check(r, 'mount', target, `mount ${source || fstype || 'none'} on ${target}`);
+}
+
+/**
+ * mount(2) on the libuv pool, off the event loop; synchronous with an addon built before it.
+ * Relative paths in `data` would resolve against the process's cwd at an unknown moment: use
+ * {@link mount} after chdir for those. @throws NativeError naming source and target
+ */
+export async function mountAsync(
+  source: string,
+  target: string,
+  fstype: string,
+  flags: number,
+  data = '',
+): Promise<void> {
+  const b = loadBinding();
+  const args = [source || null, target, fstype || null, flags, data || null] as const;
+  const r = b.mountAsync ? await b.mountAsync(...args) : b.mount(...args);
   check(r, 'mount', target, `mount ${source || fstype || 'none'} on ${target}`);
 }
 

@@ -15,7 +15,7 @@ import type { Readable, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 
 import { EngineError, NativeError, TscError } from '../../base/errors.js';
-import { mount as sysMount, MS, umount2Async, MNT } from '../../native/index.js';
+import { mount as sysMount, mountAsync, MS, umount2Async, MNT } from '../../native/index.js';
 import type {
   ApiFilters,
   AttachStreams,
@@ -904,9 +904,10 @@ export class ContainerManager implements ContainerService {
   private async mountRootfs(r: ContainerRecord, target: string): Promise<void> {
     await fsp.mkdir(target, { recursive: true, mode: 0o755 });
     if (this.isMounted(target)) return;
+    // on the libuv pool, except with relative lowerdirs: those need our cwd for the mount
     for (const m of r.RootfsMounts) {
       if (m.type === 'bind') {
-        sysMount(m.source, target, '', MS.BIND | MS.REC);
+        await mountAsync(m.source, target, '', MS.BIND | MS.REC);
       } else {
         const data = m.options.join(',');
         if (m.cwd) {
@@ -917,7 +918,7 @@ export class ContainerManager implements ContainerService {
           } finally {
             process.chdir(prev);
           }
-        } else sysMount('overlay', target, 'overlay', 0, data);
+        } else await mountAsync('overlay', target, 'overlay', 0, data);
       }
     }
   }

@@ -480,6 +480,48 @@ class Umount2Worker : public Napi::AsyncWorker {
   int result_ = 0;
 };
 
+// Runs mount(2) on the libuv pool (an overlay mount takes milliseconds the event loop should not
+// block for); resolves its result (0, or -errno). Paths are absolute: the pool thread shares the
+// process's cwd, which callers must not rely on here.
+class MountWorker : public Napi::AsyncWorker {
+ public:
+  MountWorker(Napi::Env env, bool hs, std::string source, std::string target, bool hf,
+              std::string fstype, unsigned long flags, bool hd, std::string data)
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        hs_(hs), hf_(hf), hd_(hd),
+        source_(std::move(source)), target_(std::move(target)), fstype_(std::move(fstype)),
+        data_(std::move(data)), flags_(flags) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    result_ = tsc_mount(hs_ ? source_.c_str() : nullptr, target_.c_str(),
+                        hf_ ? fstype_.c_str() : nullptr, flags_, hd_ ? data_.c_str() : nullptr);
+  }
+  void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), result_)); }
+  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  bool hs_, hf_, hd_;
+  std::string source_, target_, fstype_, data_;
+  unsigned long flags_;
+  int result_ = 0;
+};
+
+Napi::Value MountAsync(const Napi::CallbackInfo &info) {
+  std::string source, fstype, data;
+  bool hs = OptStrArg(info, 0, "source", source);
+  std::string target = StrArg(info, 1, "target");
+  bool hf = OptStrArg(info, 2, "fstype", fstype);
+  auto flags = static_cast<unsigned long>(NumArg(info, 3, "flags"));
+  bool hd = OptStrArg(info, 4, "data", data);
+  auto *w = new MountWorker(info.Env(), hs, std::move(source), std::move(target), hf,
+                            std::move(fstype), flags, hd, std::move(data));
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 Napi::Value Umount2Async(const Napi::CallbackInfo &info) {
   std::string target = StrArg(info, 0, "target");
   int flags = static_cast<int>(NumArg(info, 1, "flags"));
@@ -786,6 +828,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount2", Napi::Function::New(env, Umount2));
   exports.Set("umount2Async", Napi::Function::New(env, Umount2Async));
+  exports.Set("mountAsync", Napi::Function::New(env, MountAsync));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("close", Napi::Function::New(env, Close));

@@ -1,13 +1,13 @@
 /**
- * native umount2Async: unmounts on the libuv pool what umount2 would, and reports errno the same
- * way (NativeError EINVAL for a directory that is no mount point).
+ * native mountAsync / umount2Async: mount and unmount on the libuv pool what mount / umount2
+ * would, and report errno the same way (NativeError naming the call).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { NativeError } from '../../../base/errors.js';
-import { mount, umount2Async } from '../../../native/index.js';
+import { mount, mountAsync, umount2Async } from '../../../native/index.js';
 import { requireHost } from '../../helpers/host.js';
 
 const run = requireHost({ root: true });
@@ -18,7 +18,7 @@ const mounted = (target: string): boolean =>
     .split('\n')
     .some((l) => l.split(' ')[4] === target);
 
-d('native umount2Async', () => {
+d('native mountAsync and umount2Async', () => {
   let dir = '';
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'tsc-test-umount-'));
@@ -33,5 +33,23 @@ d('native umount2Async', () => {
     const err: unknown = await umount2Async(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NativeError);
     expect((err as NativeError).errno).toBe('EINVAL');
+  });
+
+  it('mounts a tmpfs with its data, and says ENOENT for a missing target', async () => {
+    await mountAsync('tmpfs', dir, 'tmpfs', 0, 'size=1m,mode=0711');
+    try {
+      const line = readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .find((l) => l.split(' ')[4] === dir);
+      expect(line).toMatch(/ - tmpfs tmpfs .*mode=711/);
+    } finally {
+      await umount2Async(dir);
+    }
+    const err: unknown = await mountAsync('tmpfs', join(dir, 'missing'), 'tmpfs', 0).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(NativeError);
+    expect((err as NativeError).errno).toBe('ENOENT');
+    expect((err as NativeError).syscall).toBe('mount');
   });
 });

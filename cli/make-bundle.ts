@@ -12,48 +12,89 @@ import { build, type Plugin } from 'esbuild';
 export const BUNDLE_FILE = 'tscompose.bundle.js';
 
 /**
- * Dependency modules the CLI never needs at start: dockerode's BuildKit session (gRPC +
- * protobuf, ~75 ms to load, ~0.9 MB) and docker-modem's ssh transport (ssh2, ~40 ms, ~0.7 MB).
- * Each exports a single function, so the bundle puts a same-shaped function in its place that
- * requires the real module from node_modules on its first call (an `ssh://` DOCKER_HOST or a
- * session build still works, just loaded late), and the bundle does not carry them at all.
- * Keys: the importing file (path suffix), the specifier it uses, the package path to load.
+ * Modules dockerode loads at start that a tscompose command does not need then:
+ * - dockerode's BuildKit session (gRPC + protobuf, ~75 ms to load, ~0.9 MB) and docker-modem's ssh
+ *   transport (ssh2, ~40 ms, ~0.7 MB): each exports a single function, so the bundle puts a
+ *   same-shaped function in its place (`kind: 'function'`) that requires the real module from
+ *   node_modules on its first call, and the bundle does not carry them at all;
+ * - Node's `https` in docker-modem's redirect wrapper (with tls and crypto, ~8 ms), and `tar-fs`
+ *   and `zlib` in dockerode's build-context helpers (~10 ms): the API is plain HTTP and no command
+ *   builds images, so a proxy object (`kind: 'object'`) requires each on the first property read
+ *   (they still work when reached, loaded late).
+ * Keys: the importing file (path suffix), the specifier it uses, what the proxy requires.
  */
-const LAZY_MODULES: readonly { importer: RegExp; specifier: string; external: string }[] = [
+const LAZY_MODULES: readonly {
+  importer: RegExp;
+  specifier: string;
+  external: string;
+  kind: 'function' | 'object';
+}[] = [
   {
     importer: /[\\/]dockerode[\\/]lib[\\/]docker\.js$/,
     specifier: './session',
     external: 'dockerode/lib/session.js',
+    kind: 'function',
   },
   {
     importer: /[\\/]docker-modem[\\/]lib[\\/]modem\.js$/,
     specifier: './ssh',
     external: 'docker-modem/lib/ssh.js',
+    kind: 'function',
+  },
+  {
+    importer: /[\\/]docker-modem[\\/]lib[\\/]http\.js$/,
+    specifier: 'https',
+    external: 'https',
+    kind: 'object',
+  },
+  {
+    importer: /[\\/]dockerode[\\/]lib[\\/]util\.js$/,
+    specifier: 'tar-fs',
+    external: 'tar-fs',
+    kind: 'object',
+  },
+  {
+    importer: /[\\/]dockerode[\\/]lib[\\/]util\.js$/,
+    specifier: 'zlib',
+    external: 'zlib',
+    kind: 'object',
   },
 ];
 
-/** The esbuild plugin that swaps each {@link LAZY_MODULES} import for a load-on-call proxy. */
+/** The proxy module's source for one {@link LAZY_MODULES} entry. */
+function proxySource(m: (typeof LAZY_MODULES)[number]): string {
+  const real = `require(${JSON.stringify(m.external)})`;
+  if (m.kind === 'function')
+    return `module.exports = function () {\n  return ${real}.apply(this, arguments);\n};\n`;
+  // every read goes to the real module, loaded on the first one; writes land on the reader
+  return (
+    `module.exports = new Proxy({}, {\n` +
+    `  get: (_t, k) => ${real}[k],\n` +
+    `  has: (_t, k) => k in ${real},\n` +
+    `});\n`
+  );
+}
+
+/** The esbuild plugin that swaps each {@link LAZY_MODULES} import for a load-on-use proxy. */
 function lazyModules(): Plugin {
   return {
     name: 'tscompose-lazy-modules',
     setup(b) {
       const seen = new Set<string>();
-      b.onResolve({ filter: /^\.\/(session|ssh)$/ }, (args) => {
+      b.onResolve({ filter: /^(\.\/session|\.\/ssh|https|tar-fs|zlib)$/ }, (args) => {
         const hit = LAZY_MODULES.find(
           (m) => m.specifier === args.path && m.importer.test(args.importer),
         );
         if (!hit) return undefined;
         seen.add(hit.specifier);
-        return { path: hit.external, namespace: 'tscompose-lazy' };
+        return { path: hit.specifier, namespace: 'tscompose-lazy', pluginData: hit };
       });
       b.onResolve({ filter: /.*/, namespace: 'tscompose-lazy' }, (args) => ({
         path: args.path,
         external: true,
       }));
       b.onLoad({ filter: /.*/, namespace: 'tscompose-lazy' }, (args) => ({
-        contents:
-          `module.exports = function () {\n` +
-          `  return require(${JSON.stringify(args.path)}).apply(this, arguments);\n};\n`,
+        contents: proxySource(args.pluginData as (typeof LAZY_MODULES)[number]),
         loader: 'js',
       }));
       b.onEnd((result) => {

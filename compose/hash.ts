@@ -3,9 +3,13 @@
  * `ServiceHash`: the service's JSON without the fields that do not change the container).
  * Pure; stable across runs (keys sorted).
  */
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 
+import { lazyModule } from '../base/lazy.js';
 import type { Service } from './model.js';
+
+/** node:crypto on first use: a command that hashes no service (down, ps, logs) never loads it. */
+const crypto = lazyModule<typeof Crypto>('node:crypto');
 
 /** Keys that never force a recreate: scale and replica counts, build recipe, dependency edges. */
 const EXCLUDED = new Set(['build', 'scale', 'depends_on', 'pull_policy', 'develop', 'profiles']);
@@ -34,5 +38,5 @@ export function serviceConfigHash(service: Service): string {
     const { replicas: _r, ...rest } = deploy as Record<string, unknown>;
     copy.deploy = rest;
   }
-  return createHash('sha256').update(stableJson(copy)).digest('hex');
+  return crypto().createHash('sha256').update(stableJson(copy)).digest('hex');
 }

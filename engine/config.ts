@@ -4,12 +4,12 @@
  * default address pools, log driver and options. Parses and validates; starts nothing.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { isAbsolute } from 'node:path';
 
 import type * as Zod from 'zod';
 
 import { EngineError } from '../base/errors.js';
+import { lazyModule } from '../base/lazy.js';
 
 /** Default config file path. */
 export const DEFAULT_CONFIG_PATH = '/etc/tscompose/engine.json';
@@ -55,9 +55,7 @@ export interface EngineConfig {
 }
 
 /** zod, loaded on first use: a daemon started without a config file never pays its ~12 MB RSS. */
-function zod(): typeof Zod {
-  return createRequire(__filename)('zod') as typeof Zod;
-}
+const zod = lazyModule<typeof Zod>('zod');
 
 /** Builds the config file schema (dockerd daemon.json-style keys). */
 function buildSchema() {

@@ -5,7 +5,6 @@
  */
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { createRequire } from 'node:module';
 import { basename, dirname, posix, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
@@ -13,14 +12,15 @@ import type { Command } from 'commander';
 import type * as Tar from 'tar';
 
 import { UsageError } from '../../base/errors.js';
+import { lazy } from '../../base/lazy.js';
 import type { GlobalOptions } from '../options.js';
 import { checkServices, intFlag, openProject, serviceContainer } from './common.js';
 
-let tarModule: typeof Tar | undefined;
 /** The tar package, loaded on the first copy (it is ~6 ms of every command's start otherwise). */
-function tar(): typeof Tar {
-  return (tarModule ??= createRequire(__filename)('tar') as typeof Tar);
-}
+const tar = lazy(
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a require inside a function is bundled but run on first use
+  () => require('tar') as typeof Tar,
+);
 
 /** A side of a copy: a host path, or a path in a service's container. */
 export type CopyEndpoint =

@@ -54,7 +54,8 @@ export async function runDown(
   }
   const ctx = await openProject(g, { optional: true });
   checkServices(ctx, services);
-  const all = await observe(ctx.docker, ctx.name);
+  // reconcileDown needs no image list (--rmi removes the images the containers name)
+  const all = await observe(ctx.docker, ctx.name, { images: false });
   const observed =
     services.length === 0
       ? all

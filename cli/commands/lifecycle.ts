@@ -170,7 +170,7 @@ export async function stopPlan(
   services: readonly string[],
   timeout: string | undefined,
 ): Promise<ReturnType<typeof reconcileStop>> {
-  const observed = await observe(ctx.docker, ctx.name);
+  const observed = await observe(ctx.docker, ctx.name, { images: false });
   return reconcileStop(
     observed,
     { services, timeoutS: intFlag('--timeout', timeout) },

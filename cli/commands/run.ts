@@ -3,7 +3,7 @@
  * --entrypoint, -T, --no-deps, -p, -v, -u, -w, -l, --service-ports). Brings up the service's
  * dependencies first; names the container `<project>-<service>-run-<12 hex>` with oneoff labels.
  */
-import { randomBytes } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 
 import type { Command } from 'commander';
 import type { ContainerCreateOptions } from 'dockerode';
@@ -18,10 +18,14 @@ import {
   type Plan,
   type PlanNode,
 } from '../../compose/orchestrator/index.js';
+import { lazyModule } from '../../base/lazy.js';
 import { collect, type GlobalOptions } from '../options.js';
 import { checkServices, openProject, runPlan, translateContext } from './common.js';
 import { envEntries } from './exec.js';
 import { pipeStdio, stdinHasInput } from './stdio.js';
+
+/** node:crypto on first use (the one-off container's slug): other commands never load it. */
+const crypto = lazyModule<typeof Crypto>('node:crypto');
 
 /** `run` flags. */
 export interface RunFlags {
@@ -181,7 +185,7 @@ export async function runRun(
   });
   await runPlan(g, ctx.docker, withoutService({ nodes: plan.nodes, orphans: [] }, service));
 
-  const slug = randomBytes(32).toString('hex');
+  const slug = crypto().randomBytes(32).toString('hex');
   const name = o.name ?? `${ctx.name}-${service}-run-${slug.slice(0, 12)}`;
   const spec = translateService({ project: loaded.project, ...translate }, service, 1);
   const detach = o.detach === true;

@@ -5,16 +5,11 @@
  */
 import type { Writable } from 'node:stream';
 
-import {
-  Listr,
-  ListrLogger,
-  ProcessOutput,
-  type DefaultRenderer,
-  type ListrTaskWrapper,
-  type SimpleRenderer,
-} from 'listr2';
+import type * as Listr2 from 'listr2';
+import type { DefaultRenderer, ListrTaskWrapper, SimpleRenderer } from 'listr2';
 
 import { UsageError } from '../../base/errors.js';
+import { lazy } from '../../base/lazy.js';
 import {
   isFinal,
   renderJsonEvent,
@@ -116,6 +111,12 @@ interface Line {
   settle?: () => void;
 }
 
+/** listr2, initialised for the `tty` display only: plain, json and quiet runs skip its ~8 ms. */
+const listr2 = lazy(
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a require inside a function is bundled but run on first use
+  () => require('listr2') as typeof Listr2,
+);
+
 /**
  * `tty`: a live listr2 task list on stderr with one line per resource, like docker compose's
  * (`✔ Container demo-web-1  Started  0.3s`): a line appears with its first event, follows its
@@ -134,6 +135,7 @@ export function ttyDisplay(
       lines.set(key, l);
     }
   }
+  const { Listr, ListrLogger, ProcessOutput } = listr2();
   const logger = new ListrLogger({
     useIcons: true,
     toStderr: [],

@@ -119,16 +119,21 @@ export function toObservedContainer(
 
 /**
  * Takes one snapshot of the project `project` through the Docker Engine API (list containers with
- * `all`, networks and volumes filtered by `label=com.docker.compose.project=<project>`, and images).
+ * `all`, networks and volumes filtered by `label=com.docker.compose.project=<project>`, and images
+ * unless `o.images` is false: plans that pull nothing (down, stop) leave `images` empty).
  * @throws whatever the client throws (the caller wraps it with the daemon address)
  */
-export async function observe(client: ObserveClient, project: string): Promise<ObservedState> {
+export async function observe(
+  client: ObserveClient,
+  project: string,
+  o: { readonly images?: boolean } = {},
+): Promise<ObservedState> {
   const filters = projectFilter(project);
   const [containers, networks, volumes, images] = await Promise.all([
     client.listContainers({ all: true, filters }),
     client.listNetworks({ filters }),
     client.listVolumes({ filters }),
-    client.listImages(),
+    o.images === false ? [] : client.listImages(),
   ]);
   const imageRefs = new Set<string>();
   for (const i of images) {

@@ -11,25 +11,19 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type * as Fzstd from 'fzstd';
-import { createRequire } from 'node:module';
 import type * as TarStream from 'tar-stream';
 import { TscError } from '../../base/errors.js';
+import { lazyModule } from '../../base/lazy.js';
 import type { HostOps } from './host-ops.js';
 
-let tarStreamModule: typeof TarStream | undefined;
 /**
  * tar-stream, loaded on first use: an idle daemon never needs it (~6 MB RSS with its deps). Shared
  * by every tar reader and writer of the engine (layers, image archives, container archives).
  */
-export function tarStream(): typeof TarStream {
-  return (tarStreamModule ??= createRequire(__filename)('tar-stream') as typeof TarStream);
-}
+export const tarStream = lazyModule<typeof TarStream>('tar-stream');
 
-let fzstdModule: typeof Fzstd | undefined;
 /** fzstd, loaded on first use: only zstd layers need it. */
-function fzstd(): typeof Fzstd {
-  return (fzstdModule ??= createRequire(__filename)('fzstd') as typeof Fzstd);
-}
+const fzstd = lazyModule<typeof Fzstd>('fzstd');
 
 /** Whiteout file prefix (image-spec `layer.md#whiteouts`). */
 export const WHITEOUT_PREFIX = '.wh.';

@@ -7,17 +7,14 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 
-import { createRequire } from 'node:module';
 import type * as DnsPacket from 'dns-packet';
 
 import { TscError } from '../../base/errors.js';
+import { lazyModule } from '../../base/lazy.js';
 import { formatAddress, parseAddress } from './ipam.js';
 
-let dnsPacketModule: typeof DnsPacket | undefined;
 /** dns-packet, loaded on first use: only a network with containers runs a DNS server (~1.5 MB RSS). */
-function dnsPacket(): typeof DnsPacket {
-  return (dnsPacketModule ??= createRequire(__filename)('dns-packet') as typeof DnsPacket);
-}
+const dnsPacket = lazyModule<typeof DnsPacket>('dns-packet');
 
 /** One endpoint's DNS names on one network (moby `buildEndpointDNSNames`). */
 export interface DnsRecord {

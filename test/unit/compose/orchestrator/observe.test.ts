@@ -68,6 +68,22 @@ function fakeDaemon(): ObserveClient & { filters: unknown[] } {
 }
 
 describe('observe', () => {
+  it('lists no images when told not to (down and stop plans pull nothing)', async () => {
+    const d = fakeDaemon();
+    let imageLists = 0;
+    const listImages = d.listImages;
+    d.listImages = () => {
+      imageLists++;
+      return listImages();
+    };
+    const s = await observe(d, 'demo', { images: false });
+    expect(imageLists).toBe(0);
+    expect(s.images).toEqual([]);
+    expect(s.containers).toHaveLength(3);
+    await observe(d, 'demo');
+    expect(imageLists).toBe(1);
+  });
+
   it('takes one filtered snapshot as sorted plain data', async () => {
     const d = fakeDaemon();
     const s = await observe(d, 'demo');

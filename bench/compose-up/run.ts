@@ -1,7 +1,8 @@
 /**
  * bench/compose-up: `up -d` until every container runs, and `down`, of 1/5/10/20 busybox services
  * (one default network), median of BENCH_ROUNDS (5), through tscompose + our engine, next to
- * docker-compose v1 + a private dockerd and podman-compose + podman on the same files. Prints times
+ * docker-compose v1 + a private dockerd and podman-compose + podman on the same files, all daemons up
+ * at once and each round running every tool in turn (so drift in the host's speed hits all). Prints times
  * and ratios (peer / ours), never asserts. Root only; removes every engine, daemon, container,
  * network and temp dir it made. Run: npm run bench:compose-up  (BENCH_SIZES=1,5 BENCH_ROUNDS=3 BENCH_TOOLS=tscompose)
  */
@@ -95,22 +96,51 @@ async function round(tool: Tool, project: string, file: string, n: number): Prom
   return { up: t1 - t0, down: t3 - t2 };
 }
 
-async function measure(tool: Tool, work: string): Promise<Map<number, Result>> {
-  const out = new Map<number, Result>();
+/**
+ * Every size, ROUNDS rounds, each round running every tool once in turn: the host's speed drifts
+ * (other work, page-cache reclaim of the node and python binaries), and interleaving puts the same
+ * drift on every tool, so the ratios hold where back-to-back blocks per tool did not. A tool that
+ * fails is dropped (and its project taken down) without stopping the others.
+ */
+async function measureAll(
+  tools: Tool[],
+  work: string,
+  why: Map<string, string>,
+): Promise<Map<string, Map<number, Result>>> {
+  const out = new Map<string, Map<number, Result>>(tools.map((t) => [t.name, new Map()]));
+  let live = [...tools];
   for (const n of SIZES) {
     const file = path.join(work, `compose-${n}.yaml`);
     const project = `tsc-bench-cu-${n}`;
-    const ups: number[] = [];
-    const downs: number[] = [];
+    const samples = new Map<string, Result[]>(live.map((t) => [t.name, []]));
     for (let r = 0; r < ROUNDS; r++) {
-      const res = await round(tool, project, file, n);
-      ups.push(res.up);
-      downs.push(res.down);
+      for (const tool of live) {
+        try {
+          samples.get(tool.name)?.push(await round(tool, project, file, n));
+        } catch (e) {
+          why.set(
+            tool.name,
+            `failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 2000),
+          );
+          console.log(`  ${tool.name}: ${why.get(tool.name)}`);
+          try {
+            run(tool, project, file, ['down']);
+          } catch {
+            // best effort before the daemon goes
+          }
+          live = live.filter((t) => t !== tool);
+          out.delete(tool.name);
+        }
+      }
     }
-    out.set(n, { up: median(ups), down: median(downs) });
-    console.log(
-      `  ${tool.name.padEnd(15)} ${String(n).padStart(2)} services  up ${median(ups).toFixed(2)} s  down ${median(downs).toFixed(2)} s`,
-    );
+    for (const tool of live) {
+      const xs = samples.get(tool.name) ?? [];
+      const res = { up: median(xs.map((x) => x.up)), down: median(xs.map((x) => x.down)) };
+      out.get(tool.name)?.set(n, res);
+      console.log(
+        `  ${tool.name.padEnd(15)} ${String(n).padStart(2)} services  up ${res.up.toFixed(2)} s  down ${res.down.toFixed(2)} s`,
+      );
+    }
   }
   return out;
 }
@@ -220,47 +250,46 @@ async function main(): Promise<void> {
   }
   ensureDebPackages(['busybox-static', 'iptables']);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsc-bench-compose-up-'));
-  const results = new Map<string, Map<number, Result>>();
   const why = new Map<string, string>();
+  const tools: Tool[] = [];
+  let measured: Map<string, Map<number, Result>> | undefined;
   try {
     for (const n of SIZES) fs.writeFileSync(path.join(work, `compose-${n}.yaml`), composeFile(n));
+    // podman first: it saves the host's iptables rules before and restores them when it stops,
+    // which it does last, after our engine and dockerd have removed their own
     const starters: [string, () => Promise<Tool>][] = [
-      ['tscompose', startOurs],
-      ['docker-compose', startDockerCompose],
       ['podman-compose', startPodman],
+      ['docker-compose', startDockerCompose],
+      ['tscompose', startOurs],
     ];
-    console.log(`compose-up: sizes ${SIZES.join('/')}, median of ${ROUNDS}`);
+    console.log(`compose-up: sizes ${SIZES.join('/')}, median of ${ROUNDS}, rounds interleaved`);
     for (const [name, start] of starters.filter(
       ([n]) => TOOLS === undefined || TOOLS.includes(n),
     )) {
-      let tool: Tool;
       try {
-        tool = await start();
+        tools.push(await start());
       } catch (e) {
         why.set(name, `cannot start: ${e instanceof Error ? e.message : String(e)}`);
         console.log(`  ${name}: ${why.get(name)}`);
-        continue;
-      }
-      try {
-        results.set(name, await measure(tool, work));
-      } catch (e) {
-        why.set(name, `failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 2000));
-        console.log(`  ${name}: ${why.get(name)}`);
-        for (const n of SIZES) {
-          try {
-            run(tool, `tsc-bench-cu-${n}`, path.join(work, `compose-${n}.yaml`), ['down']);
-          } catch {
-            // best effort before the daemon goes
-          }
-        }
-      } finally {
-        await tool.stop();
       }
     }
+    // ours first in each round, then the peers, in the order of the table
+    const order = ['tscompose', 'docker-compose', 'podman-compose'];
+    tools.sort((x, y) => order.indexOf(x.name) - order.indexOf(y.name));
+    measured = await measureAll(tools, work, why);
   } finally {
+    // ours and dockerd first, podman (which restores the iptables rules it saved) last
+    for (const tool of tools) {
+      try {
+        await tool.stop();
+      } catch (e) {
+        console.log(`  ${tool.name}: stop failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     fs.rmSync(work, { recursive: true, force: true });
   }
 
+  const results = measured ?? new Map<string, Map<number, Result>>();
   const ours = results.get('tscompose');
   console.log('');
   console.log('services  tool             up -d (s)  down (s)  up peer/ours  down peer/ours');

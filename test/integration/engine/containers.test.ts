@@ -4,6 +4,7 @@
  * run --rm, run -d, ps, logs, exec, stop, rm, restart policy, healthcheck, SIGKILL of the engine
  * and recovery, Docker's error codes). Everything created is removed afterwards.
  */
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { PassThrough } from 'node:stream';
 
@@ -81,6 +82,29 @@ d('engine containers with real clients', () => {
     expect(await docker.listContainers()).toEqual([]);
     await c.remove();
     await expect(c.inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it("keeps a running container's shim small: static musl build, under 300 kB resident", async () => {
+    const c = await docker.createContainer({
+      Image: 'busybox:1.36',
+      Cmd: ['sleep', '60'],
+      HostConfig: { NetworkMode: 'none' },
+    });
+    try {
+      await c.start();
+      const pid = (await c.inspect()).State.Pid;
+      // the init's parent is the container's shim (native/src/shim.c)
+      const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+      expect(readFileSync(`/proc/${ppid}/cmdline`, 'utf8')).toContain('tscompose-shim');
+      const status = readFileSync(`/proc/${ppid}/status`, 'utf8');
+      const kB = (key: string): number =>
+        Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+      // a static glibc shim maps ~900 kB; native/build-shim.sh links against musl
+      expect(kB('VmRSS')).toBeGreaterThan(0);
+      expect(kB('VmRSS')).toBeLessThan(300);
+    } finally {
+      await c.remove({ force: true });
+    }
   });
 
   it('answers bad requests with Docker codes and messages', async () => {

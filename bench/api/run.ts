@@ -1,7 +1,8 @@
 /**
  * bench/api: the engine daemon against its peers in one run. (1) `docker run --rm busybox:1.36 true`
  * through the docker CLI on our engine and on a private dockerd (Debian's docker.io), and `podman run
- * --rm` (Debian's podman, runc), median of BENCH_RUNS (10); (2) containers per second for 50
+ * --rm` (Debian's podman, runc), median of BENCH_RUNS (10) rounds (ours and dockerd interleaved in
+ * each round, podman after); (2) containers per second for 50
  * create+start+remove cycles from dockerode against ours and dockerd; (3) resident memory (sum of
  * RSS, and beside it the sum of PSS, which counts shared pages once) of our idle engine with 20
  * running `sleep` containers, shims included. Prints times and ratios, never asserts. Root only;
@@ -51,16 +52,25 @@ async function timed(
   return performance.now() - t0;
 }
 
-/** Median wall time of `docker run --rm ... true` (one warm-up run first). */
-async function cliRuns(
-  cmd: string,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-): Promise<number> {
-  await timed(cmd, args, env);
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) times.push(await timed(cmd, args, env));
-  return median(times);
+/** One `docker run --rm ... true` setup: a row name, the command and its environment. */
+interface CliRow {
+  readonly name: string;
+  readonly cmd: string;
+  readonly args: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Median wall time of each row's command over RUNS rounds, one warm-up run each first; every
+ * round runs every row in turn, so drift in the host's speed (other work, frequency) hits all rows
+ * alike instead of whichever block of runs it happened to fall on.
+ */
+async function cliRuns(rows: readonly CliRow[]): Promise<number[]> {
+  for (const r of rows) await timed(r.cmd, r.args, r.env);
+  const times = rows.map((): number[] => []);
+  for (let i = 0; i < RUNS; i++)
+    for (const [j, r] of rows.entries()) times[j]?.push(await timed(r.cmd, r.args, r.env));
+  return times.map(median);
 }
 
 /** Containers per second over CYCLES create+start+remove(force) cycles through dockerode. */
@@ -183,33 +193,41 @@ async function main(): Promise<void> {
   try {
     const oursEnv = { ...process.env, DOCKER_HOST: ours.host };
     const none = ['run', '--rm', '--network', 'none', IMAGE, 'true'];
-    rows.push({
-      name: 'tscompose engine, --network none',
-      ms: await cliRuns(DOCKER, none, oursEnv),
-    });
-    rows.push({
-      name: 'tscompose engine, default bridge',
-      ms: await cliRuns(DOCKER, ['run', '--rm', IMAGE, 'true'], oursEnv),
-    });
+    const cliRows: CliRow[] = [
+      { name: 'tscompose engine, --network none', cmd: DOCKER, args: none, env: oursEnv },
+      {
+        name: 'tscompose engine, default bridge',
+        cmd: DOCKER,
+        args: ['run', '--rm', IMAGE, 'true'],
+        env: oursEnv,
+      },
+    ];
     let dockerdCps: number | undefined;
     if (PEERS.includes('dockerd')) {
       try {
         ensureDebPackages(['docker.io', 'busybox-static']);
         dockerd = await startDockerd();
-        rows.push({
+        cliRows.push({
           name: 'dockerd 20.10 (docker.io), --network none',
-          ms: await cliRuns(DOCKER, none, { ...process.env, DOCKER_HOST: dockerd.host }),
+          cmd: DOCKER,
+          args: none,
+          env: { ...process.env, DOCKER_HOST: dockerd.host },
         });
       } catch (e) {
         console.log(`dockerd: not measured: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
+    // ours and dockerd interleaved; podman after (its network setup saves and restores iptables)
+    const medians = await cliRuns(cliRows);
+    cliRows.forEach((r, i) => rows.push({ name: r.name, ms: medians[i] ?? NaN }));
     if (PEERS.includes('podman')) {
       try {
         podman = startPrivatePodman();
         rows.push({
           name: 'podman (runc), --network none',
-          ms: await cliRuns('podman', none, podman.env),
+          ms:
+            (await cliRuns([{ name: 'podman', cmd: 'podman', args: none, env: podman.env }]))[0] ??
+            NaN,
         });
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);

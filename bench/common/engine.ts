@@ -57,6 +57,13 @@ export async function startBenchEngine(): Promise<BenchEngine> {
   const api = new Docker({ socketPath: home.socket });
   const stop = async (): Promise<void> => {
     try {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        // it died during the benchmark: say how, before its home (and log) goes
+        const tail = fs.readFileSync(logPath, 'utf8').slice(-3000);
+        console.error(
+          `engine exited early (${child.signalCode ?? `code ${String(child.exitCode)}`}); log tail:\n${tail}`,
+        );
+      }
       if (child.exitCode === null && child.signalCode === null) {
         for (const c of await api.listContainers({ all: true }).catch(() => []))
           await api.getContainer(c.Id).remove({ force: true });

@@ -59,7 +59,12 @@ export async function listenApi(router: Router, opts: ListenOptions): Promise<Ap
   await fsp.rm(opts.socket, { force: true });
 
   const sockets = new Set<Socket>();
-  const server = createServer({ keepAlive: true });
+  // dockerd (Go's net/http without IdleTimeout or ReadTimeout) never closes an idle keep-alive
+  // connection nor limits how long a request body may take (docker load of a large image); Node
+  // closes idle ones after 5 s, racing a client that reuses one at that moment (EPIPE/ECONNRESET
+  // on its next request), and cuts request bodies after 300 s. Neither, like dockerd.
+  const server = createServer({ keepAlive: true, requestTimeout: 0 });
+  server.keepAliveTimeout = 0;
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -84,6 +85,31 @@ d('engine daemon with real clients', () => {
     expect(livePid(join(dir, 'run', 'engine.pid'))).toBe(process.pid);
     expect(String(await docker.ping())).toBe('OK');
   });
+
+  it('keeps an idle keep-alive connection open, as dockerd does (no 5 s idle close)', async () => {
+    const conn = createConnection(socket);
+    await new Promise<void>((resolve, reject) =>
+      conn.once('connect', resolve).once('error', reject),
+    );
+    let received = '';
+    conn.on('data', (b: Buffer) => (received += b.toString()));
+    const ping = async (): Promise<void> => {
+      const before = received.length;
+      conn.write('GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n');
+      for (let i = 0; i < 200 && !received.slice(before).includes('\r\n\r\nOK'); i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(received.slice(before)).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*\r\n\r\nOK$/);
+    };
+    try {
+      await ping();
+      // a default Node server closes an idle connection after 5 s (seen at ~6 s)
+      await new Promise((r) => setTimeout(r, 7_000));
+      expect(conn.destroyed).toBe(false);
+      await ping();
+    } finally {
+      conn.destroy();
+    }
+  }, 20_000);
 
   it('answers dockerode ping, version and info', async () => {
     expect(String(await docker.ping())).toBe('OK');

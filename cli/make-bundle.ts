@@ -81,7 +81,11 @@ function lazyModules(): Plugin {
     name: 'tscompose-lazy-modules',
     setup(b) {
       const seen = new Set<string>();
-      b.onResolve({ filter: /^(\.\/session|\.\/ssh|https|tar-fs|zlib)$/ }, (args) => {
+      const specifiers = [...new Set(LAZY_MODULES.map((m) => m.specifier))];
+      const filter = new RegExp(
+        `^(${specifiers.map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`,
+      );
+      b.onResolve({ filter }, (args) => {
         const hit = LAZY_MODULES.find(
           (m) => m.specifier === args.path && m.importer.test(args.importer),
         );

@@ -90,29 +90,27 @@ async function cycles(api: Docker): Promise<number> {
   return CYCLES / ((performance.now() - t0) / 1000);
 }
 
-/** VmRSS of a pid in bytes (0 when gone). */
-function rss(pid: number): number {
+/** A `<key>:  N kB` line of a /proc/<pid> file, in bytes (0 when the process is gone). */
+function procKb(pid: number, file: string, key: string): number {
   try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(
+      fs.readFileSync(`/proc/${pid}/${file}`, 'utf8'),
+    );
     return m ? Number(m[1]) * 1024 : 0;
   } catch {
     return 0;
   }
 }
 
+/** VmRSS of a pid in bytes (0 when gone). */
+const rss = (pid: number): number => procKb(pid, 'status', 'VmRSS');
+
 /**
  * Proportional set size of a pid in bytes (`Pss:` of /proc/<pid>/smaps_rollup, 0 when gone):
  * shared pages (the shims' common text, the node binary) are split among the processes mapping
  * them, so a sum of PSS counts them once where a sum of RSS counts them per process.
  */
-function pss(pid: number): number {
-  try {
-    const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
+const pss = (pid: number): number => procKb(pid, 'smaps_rollup', 'Pss');
 
 /** Every pid with its parent and comm. */
 function processes(): Array<{ pid: number; ppid: number; comm: string }> {

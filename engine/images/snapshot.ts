@@ -8,6 +8,7 @@ import { existsSync, readFileSync, type Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { TscError } from '../../base/errors.js';
+import { BackgroundDeletions } from '../state/store.js';
 import { atomicWriteJson, DEFAULT_STATE_ROOT, readJsonIfExists } from './content-store.js';
 import type { HostOps } from './host-ops.js';
 import { digestHex } from './oci.js';
@@ -81,7 +82,7 @@ export class SnapshotStore {
   private readonly hostOps: HostOps;
   private readonly inflight = new Map<string, Promise<void>>();
   /** Background deletions of removed container snapshots (see {@link remove}). */
-  private readonly deleting = new Set<Promise<void>>();
+  private readonly deletions = new BackgroundDeletions();
   /** True once `trash/` has been swept of leftovers from an earlier run. */
   private trashSwept = false;
   /** The shared init layer once it is known to exist (see {@link sharedInit}). */
@@ -294,7 +295,7 @@ export class SnapshotStore {
       await fsp.rm(dir, { recursive: true, force: true });
       return;
     }
-    if (this.trashSwept) this.deleteInBackground(to);
+    if (this.trashSwept) this.deletions.start(to);
     else await this.sweepTrash();
   }
 
@@ -307,20 +308,12 @@ export class SnapshotStore {
     this.trashSwept = true;
     const trash = path.join(this.dir, 'trash');
     const names = await fsp.readdir(trash).catch(() => [] as string[]);
-    for (const n of names) this.deleteInBackground(path.join(trash, n));
-  }
-
-  private deleteInBackground(dir: string): void {
-    const job: Promise<void> = fsp
-      .rm(dir, { recursive: true, force: true })
-      .catch(() => undefined)
-      .finally(() => this.deleting.delete(job));
-    this.deleting.add(job);
+    for (const n of names) this.deletions.start(path.join(trash, n));
   }
 
   /** Resolves when every background deletion started by {@link remove} has finished. */
-  async settled(): Promise<void> {
-    while (this.deleting.size > 0) await Promise.all([...this.deleting]);
+  settled(): Promise<void> {
+    return this.deletions.settled();
   }
 }
 

@@ -60,13 +60,36 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Directory trees deleted off the request path (`rm -rf` on the libuv pool), for resources whose
+ * removal was committed by a rename into a trash location first. Failures are ignored: the trash
+ * is swept again at the next engine start.
+ */
+export class BackgroundDeletions {
+  readonly #jobs = new Set<Promise<void>>();
+
+  /** Starts deleting `dir` (absolute) and everything under it. */
+  start(dir: string): void {
+    const job: Promise<void> = fsp
+      .rm(dir, { recursive: true, force: true })
+      .catch(() => undefined)
+      .finally(() => this.#jobs.delete(job));
+    this.#jobs.add(job);
+  }
+
+  /** Resolves when every deletion started so far, and any started meanwhile, has finished. */
+  async settled(): Promise<void> {
+    while (this.#jobs.size > 0) await Promise.all([...this.#jobs]);
+  }
+}
+
 /** One collection of records, `<root>/<kind>/<key>/<file>`; see {@link StateStore.collection}. */
 export class RecordCollection<T> {
   private readonly lock = new KeyedLock();
   /** Keys whose directory this process made or wrote (put skips their mkdir). */
   private readonly made = new Set<string>();
   /** Background deletions of discarded resources. */
-  private readonly deleting = new Set<Promise<void>>();
+  private readonly deletions = new BackgroundDeletions();
 
   constructor(
     /** `<root>/<kind>`. */
@@ -162,27 +185,18 @@ export class RecordCollection<T> {
       throw err;
     }
     await fsyncDir(this.dir);
-    this.deleteInBackground(to);
+    this.deletions.start(to);
   }
 
   /** Starts the background deletion of `.trash-*` directories an earlier run left (see {@link discard}). */
   async sweepTrash(): Promise<void> {
     const names = await fsp.readdir(this.dir).catch(() => [] as string[]);
-    for (const n of names)
-      if (n.startsWith(TRASH_PREFIX)) this.deleteInBackground(join(this.dir, n));
+    for (const n of names) if (n.startsWith(TRASH_PREFIX)) this.deletions.start(join(this.dir, n));
   }
 
   /** Resolves when every background deletion of {@link discard}/{@link sweepTrash} has finished. */
-  async settled(): Promise<void> {
-    while (this.deleting.size > 0) await Promise.all([...this.deleting]);
-  }
-
-  private deleteInBackground(dir: string): void {
-    const job: Promise<void> = fsp
-      .rm(dir, { recursive: true, force: true })
-      .catch(() => undefined)
-      .finally(() => this.deleting.delete(job));
-    this.deleting.add(job);
+  settled(): Promise<void> {
+    return this.deletions.settled();
   }
 
   /**

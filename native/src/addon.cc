@@ -441,16 +441,30 @@ double NumArg(const Napi::CallbackInfo &info, size_t i, const char *name) {
   return info[i].As<Napi::Number>().DoubleValue();
 }
 
+// mount(2)'s arguments as the JS side passes them: (source|null, target, fstype|null, flags,
+// data|null). Copies, so a pool thread can use them after the call returns.
+struct MountArgs {
+  bool hs, hf, hd;
+  std::string source, target, fstype, data;
+  unsigned long flags;
+  int Call() const {
+    return tsc_mount(hs ? source.c_str() : nullptr, target.c_str(), hf ? fstype.c_str() : nullptr,
+                     flags, hd ? data.c_str() : nullptr);
+  }
+};
+
+MountArgs MountArgsOf(const Napi::CallbackInfo &info) {
+  MountArgs a;
+  a.hs = OptStrArg(info, 0, "source", a.source);
+  a.target = StrArg(info, 1, "target");
+  a.hf = OptStrArg(info, 2, "fstype", a.fstype);
+  a.flags = static_cast<unsigned long>(NumArg(info, 3, "flags"));
+  a.hd = OptStrArg(info, 4, "data", a.data);
+  return a;
+}
+
 Napi::Value Mount(const Napi::CallbackInfo &info) {
-  std::string source, fstype, data;
-  bool hs = OptStrArg(info, 0, "source", source);
-  std::string target = StrArg(info, 1, "target");
-  bool hf = OptStrArg(info, 2, "fstype", fstype);
-  auto flags = static_cast<unsigned long>(NumArg(info, 3, "flags"));
-  bool hd = OptStrArg(info, 4, "data", data);
-  int r = tsc_mount(hs ? source.c_str() : nullptr, target.c_str(), hf ? fstype.c_str() : nullptr,
-                    flags, hd ? data.c_str() : nullptr);
-  return Napi::Number::New(info.Env(), r);
+  return Napi::Number::New(info.Env(), MountArgsOf(info).Call());
 }
 
 Napi::Value Umount2(const Napi::CallbackInfo &info) {
@@ -459,76 +473,44 @@ Napi::Value Umount2(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), r);
 }
 
-// Runs umount2(2) on the libuv pool (an overlay unmount syncs its upper filesystem: milliseconds
-// the event loop should not block for); resolves its result (0, or -errno).
-class Umount2Worker : public Napi::AsyncWorker {
+// Runs one syscall wrapper on the libuv pool (an overlay mount or unmount takes milliseconds the
+// event loop should not block for; an unmount syncs the upper filesystem) and resolves its result
+// (0, or -errno). `call` owns copies of its arguments; paths must be absolute (the pool thread
+// shares the process's cwd, which callers must not rely on here).
+class SyscallWorker : public Napi::AsyncWorker {
  public:
-  Umount2Worker(Napi::Env env, std::string target, int flags)
+  SyscallWorker(Napi::Env env, std::function<int()> call)
       : Napi::AsyncWorker(env),
         deferred_(Napi::Promise::Deferred::New(env)),
-        target_(std::move(target)),
-        flags_(flags) {}
+        call_(std::move(call)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override { result_ = tsc_umount2(target_.c_str(), flags_); }
+  void Execute() override { result_ = call_(); }
   void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), result_)); }
   void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
 
  private:
   Napi::Promise::Deferred deferred_;
-  std::string target_;
-  int flags_;
+  std::function<int()> call_;
   int result_ = 0;
 };
 
-// Runs mount(2) on the libuv pool (an overlay mount takes milliseconds the event loop should not
-// block for); resolves its result (0, or -errno). Paths are absolute: the pool thread shares the
-// process's cwd, which callers must not rely on here.
-class MountWorker : public Napi::AsyncWorker {
- public:
-  MountWorker(Napi::Env env, bool hs, std::string source, std::string target, bool hf,
-              std::string fstype, unsigned long flags, bool hd, std::string data)
-      : Napi::AsyncWorker(env),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        hs_(hs), hf_(hf), hd_(hd),
-        source_(std::move(source)), target_(std::move(target)), fstype_(std::move(fstype)),
-        data_(std::move(data)), flags_(flags) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override {
-    result_ = tsc_mount(hs_ ? source_.c_str() : nullptr, target_.c_str(),
-                        hf_ ? fstype_.c_str() : nullptr, flags_, hd_ ? data_.c_str() : nullptr);
-  }
-  void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), result_)); }
-  void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  bool hs_, hf_, hd_;
-  std::string source_, target_, fstype_, data_;
-  unsigned long flags_;
-  int result_ = 0;
-};
-
-Napi::Value MountAsync(const Napi::CallbackInfo &info) {
-  std::string source, fstype, data;
-  bool hs = OptStrArg(info, 0, "source", source);
-  std::string target = StrArg(info, 1, "target");
-  bool hf = OptStrArg(info, 2, "fstype", fstype);
-  auto flags = static_cast<unsigned long>(NumArg(info, 3, "flags"));
-  bool hd = OptStrArg(info, 4, "data", data);
-  auto *w = new MountWorker(info.Env(), hs, std::move(source), std::move(target), hf,
-                            std::move(fstype), flags, hd, std::move(data));
+Napi::Value QueueSyscall(Napi::Env env, std::function<int()> call) {
+  auto *w = new SyscallWorker(env, std::move(call));
   Napi::Promise p = w->Promise();
   w->Queue();
   return p;
 }
 
+Napi::Value MountAsync(const Napi::CallbackInfo &info) {
+  return QueueSyscall(info.Env(), [a = MountArgsOf(info)] { return a.Call(); });
+}
+
 Napi::Value Umount2Async(const Napi::CallbackInfo &info) {
   std::string target = StrArg(info, 0, "target");
   int flags = static_cast<int>(NumArg(info, 1, "flags"));
-  auto *w = new Umount2Worker(info.Env(), std::move(target), flags);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return QueueSyscall(info.Env(), [target = std::move(target), flags] {
+    return tsc_umount2(target.c_str(), flags);
+  });
 }
 
 Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {

@@ -79,12 +79,25 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
-/** Starts the daemon child on `home` and waits until it answers `_ping`. */
-export async function startEngine(home: EngineHome): Promise<Engine> {
+/** How to run the daemon: the script, Node flags before it, extra environment. */
+export interface EngineLaunch {
+  /** Default: test/helpers/engine-daemon.js (the TypeScript sources, compiled on the fly). */
+  readonly entry?: string;
+  readonly nodeFlags?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Starts the daemon child on `home` and waits (at most 60 s) until it answers `_ping`; its
+ * stdout and stderr are kept for {@link Engine.log}.
+ * @throws Error with the daemon's output when it exits or does not answer
+ */
+export async function startEngine(home: EngineHome, launch: EngineLaunch = {}): Promise<Engine> {
   const proc = spawn(
     process.execPath,
     [
-      join(__dirname, 'engine-daemon.js'),
+      ...(launch.nodeFlags ?? []),
+      launch.entry ?? join(__dirname, 'engine-daemon.js'),
       '--data-root',
       home.dataRoot,
       '--socket',
@@ -92,7 +105,7 @@ export async function startEngine(home: EngineHome): Promise<Engine> {
       '--pidfile',
       home.pidFile,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...launch.env } },
   );
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));

@@ -15,6 +15,8 @@ import {
   CONTAINER_NUMBER_LABEL,
   dockerodeClient,
   executePlan,
+  observe,
+  type ObservedState,
   type Plan,
   type ProgressEvent,
   type UpOptions,
@@ -40,6 +42,7 @@ export interface ProjectContext {
 export async function openProject(
   g: GlobalOptions,
   o: { readonly optional?: boolean; readonly start?: boolean } = {},
+  client?: Dockerode,
 ): Promise<ProjectContext> {
   let loaded: LoadedProject | undefined;
   try {
@@ -49,8 +52,46 @@ export async function openProject(
     if (!(o.optional === true && missing && g.projectName !== undefined)) throw e;
   }
   const name = loaded?.project.name ?? g.projectName ?? '';
-  const docker = await dockerClient(g, { start: o.start === true });
+  const docker = client ?? (await dockerClient(g, { start: o.start === true }));
   return { docker, name, loaded };
+}
+
+/**
+ * {@link openProject} and {@link observe} with the two overlapped when `-p` names the project:
+ * the daemon is asked for the project's resources before the compose file is read (the loader
+ * is synchronous, so the requests are sent first and their answers wait in the socket), and
+ * that answer is used when the loaded project has that name; otherwise, or when the daemon
+ * cannot be reached yet (not started: `openProject` reports that after the compose file's own
+ * errors, as before), one after the other. Same results and errors as calling both in turn.
+ * @throws as openProject and observe
+ */
+export async function openProjectObserved(
+  g: GlobalOptions,
+  o: { readonly optional?: boolean; readonly start?: boolean },
+  observeOptions: { readonly images?: boolean } = {},
+): Promise<{ ctx: ProjectContext; observed: ObservedState }> {
+  const early = g.projectName;
+  let client: Dockerode | undefined;
+  let prefetch: Promise<ObservedState> | undefined;
+  if (early !== undefined) {
+    try {
+      client = await dockerClient(g);
+      prefetch = observe(client, early, observeOptions);
+      // an error is read below only if this answer is used
+      prefetch.catch(() => undefined);
+      // one turn of the event loop: the connections open and the requests are written
+      await new Promise((resolve) => setImmediate(resolve));
+    } catch {
+      client = undefined;
+      prefetch = undefined;
+    }
+  }
+  const ctx = await openProject(g, o, client);
+  const observed =
+    prefetch !== undefined && ctx.name === early
+      ? await prefetch
+      : await observe(ctx.docker, ctx.name, observeOptions);
+  return { ctx, observed };
 }
 
 /**

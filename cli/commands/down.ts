@@ -5,9 +5,9 @@
 import type { Command } from 'commander';
 
 import { UsageError } from '../../base/errors.js';
-import { observe, reconcileDown } from '../../compose/orchestrator/index.js';
+import { reconcileDown } from '../../compose/orchestrator/index.js';
 import type { GlobalOptions } from '../options.js';
-import { checkServices, intFlag, openProject, orphanWarning, runPlan } from './common.js';
+import { checkServices, intFlag, openProjectObserved, orphanWarning, runPlan } from './common.js';
 
 /** `down` flags. */
 export interface DownFlags {
@@ -52,10 +52,13 @@ export async function runDown(
       hint: 'use --rmi local or --rmi all',
     });
   }
-  const ctx = await openProject(g, { optional: true });
-  checkServices(ctx, services);
   // reconcileDown needs no image list (--rmi removes the images the containers name)
-  const all = await observe(ctx.docker, ctx.name, { images: false });
+  const { ctx, observed: all } = await openProjectObserved(
+    g,
+    { optional: true },
+    { images: false },
+  );
+  checkServices(ctx, services);
   const observed =
     services.length === 0
       ? all

@@ -8,7 +8,6 @@ import type { ContainerInfo } from 'dockerode';
 
 import { UsageError } from '../../base/errors.js';
 import {
-  observe,
   reconcileUp,
   type ProgressEvent,
   type ProgressStatus,
@@ -20,7 +19,7 @@ import {
   checkServices,
   containerName,
   intFlag,
-  openProject,
+  openProjectObserved,
   orphanWarning,
   projectContainers,
   runPlan,
@@ -156,13 +155,12 @@ export async function runUp(
   o: UpFlags,
 ): Promise<number> {
   const opts = upOptions(services, o);
-  const ctx = await openProject(g, { start: true });
+  const since = Math.floor(Date.now() / 1000);
+  const { ctx, observed } = await openProjectObserved(g, { start: true });
   const loaded = ctx.loaded;
   if (!loaded) return 1;
   checkServices(ctx, services);
   if (o.exitCodeFrom !== undefined) checkServices(ctx, [o.exitCodeFrom]);
-  const since = Math.floor(Date.now() / 1000);
-  const observed = await observe(ctx.docker, ctx.name);
   const plan = reconcileUp(loaded.project, observed, {
     ...opts,
     translate: translateContext(loaded),

@@ -68,10 +68,41 @@ function checkKind(v: unknown, kinds: readonly JsonKind[], ctx: z.RefinementCtx)
 }
 
 /**
+ * The rule-less {@link types} schemas and their optional forms, one per kind list: the Compose
+ * schema asks for `types(['string'])` some 150 times, and every zod schema built costs start-up
+ * time of each command (~35 µs; zod schemas are immutable, so sharing one is safe).
+ */
+const plainTypes = new Map<string, z.ZodType>();
+const plainOptionalTypes = new Map<string, z.ZodType>();
+
+/**
  * A value of one of `kinds` (primitive kinds only), with optional enum/pattern/min/max rules.
  * Messages: `must be a string`, `must be greater than or equal to 0`, `value must be one of ...`.
+ * Without rules the schema is shared by every caller asking for the same kinds.
  */
-export function types(kinds: readonly JsonKind[], rules: ScalarRules = {}): z.ZodType {
+export function types(kinds: readonly JsonKind[], rules?: ScalarRules): z.ZodType {
+  if (rules !== undefined) return typesWithRules(kinds, rules);
+  const key = kinds.join('|');
+  let schema = plainTypes.get(key);
+  if (schema === undefined) {
+    schema = typesWithRules(kinds, {});
+    plainTypes.set(key, schema);
+  }
+  return schema;
+}
+
+/** `types(kinds).optional()`, shared by every caller asking for the same kinds. */
+export function optTypes(kinds: readonly JsonKind[]): z.ZodType {
+  const key = kinds.join('|');
+  let schema = plainOptionalTypes.get(key);
+  if (schema === undefined) {
+    schema = types(kinds).optional();
+    plainOptionalTypes.set(key, schema);
+  }
+  return schema;
+}
+
+function typesWithRules(kinds: readonly JsonKind[], rules: ScalarRules): z.ZodType {
   const pattern = rules.pattern === undefined ? undefined : new RegExp(rules.pattern, 'u');
   return z.unknown().superRefine((v, ctx) => {
     if (!checkKind(v, kinds, ctx)) return;

@@ -10,6 +10,7 @@ import {
   mixed,
   namedMap,
   openMap,
+  optTypes,
   strict,
   strictX,
   types,
@@ -38,9 +39,9 @@ export const listOrDictSchema: z.ZodType = z.union([
 /** `$defs.service_hook`: Configuration for service lifecycle hooks, which are commands executed at specific points in a container's lifecycle. */
 export const serviceHookSchema: z.ZodType = strictX({
   command: commandSchema,
-  user: types(['string']).optional(),
-  privileged: types(['boolean', 'string']).optional(),
-  working_dir: types(['string']).optional(),
+  user: optTypes(['string']),
+  privileged: optTypes(['boolean', 'string']),
+  working_dir: optTypes(['string']),
   environment: listOrDictSchema.optional(),
 });
 
@@ -57,9 +58,9 @@ export const developmentSchema: z.ZodType = mixed(
           action: types(['string'], {
             enum: ['rebuild', 'sync', 'restart', 'sync+restart', 'sync+exec'],
           }),
-          target: types(['string']).optional(),
+          target: optTypes(['string']),
           exec: serviceHookSchema.optional(),
-          initial_sync: types(['boolean']).optional(),
+          initial_sync: optTypes(['boolean']),
         }),
       )
       .optional(),
@@ -70,8 +71,8 @@ export const developmentSchema: z.ZodType = mixed(
 export const genericResourcesSchema: z.ZodType = z.array(
   strictX({
     discrete_resource_spec: strictX({
-      kind: types(['string']).optional(),
-      value: types(['number', 'string']).optional(),
+      kind: optTypes(['string']),
+      value: optTypes(['number', 'string']),
     }).optional(),
   }),
 );
@@ -80,9 +81,9 @@ export const genericResourcesSchema: z.ZodType = z.array(
 export const devicesSchema: z.ZodType = z.array(
   strictX({
     capabilities: listOfStringsSchema,
-    count: types(['string', 'integer']).optional(),
+    count: optTypes(['string', 'integer']),
     device_ids: listOfStringsSchema.optional(),
-    driver: types(['string']).optional(),
+    driver: optTypes(['string']),
     options: listOrDictSchema.optional(),
   }),
 );
@@ -91,55 +92,55 @@ export const devicesSchema: z.ZodType = z.array(
 export const deploymentSchema: z.ZodType = mixed(
   ['object', 'null'],
   strictX({
-    mode: types(['string']).optional(),
-    endpoint_mode: types(['string']).optional(),
-    replicas: types(['integer', 'string']).optional(),
+    mode: optTypes(['string']),
+    endpoint_mode: optTypes(['string']),
+    replicas: optTypes(['integer', 'string']),
     labels: listOrDictSchema.optional(),
     rollback_config: strictX({
-      parallelism: types(['integer', 'string']).optional(),
-      delay: types(['string']).optional(),
-      failure_action: types(['string']).optional(),
-      monitor: types(['string']).optional(),
-      max_failure_ratio: types(['number', 'string']).optional(),
+      parallelism: optTypes(['integer', 'string']),
+      delay: optTypes(['string']),
+      failure_action: optTypes(['string']),
+      monitor: optTypes(['string']),
+      max_failure_ratio: optTypes(['number', 'string']),
       order: types(['string'], { enum: ['start-first', 'stop-first'] }).optional(),
     }).optional(),
     update_config: strictX({
-      parallelism: types(['integer', 'string']).optional(),
-      delay: types(['string']).optional(),
-      failure_action: types(['string']).optional(),
-      monitor: types(['string']).optional(),
-      max_failure_ratio: types(['number', 'string']).optional(),
+      parallelism: optTypes(['integer', 'string']),
+      delay: optTypes(['string']),
+      failure_action: optTypes(['string']),
+      monitor: optTypes(['string']),
+      max_failure_ratio: optTypes(['number', 'string']),
       order: types(['string'], { enum: ['start-first', 'stop-first'] }).optional(),
     }).optional(),
     resources: strictX({
       limits: strictX({
-        cpus: types(['number', 'string']).optional(),
-        memory: types(['string']).optional(),
-        pids: types(['integer', 'string']).optional(),
+        cpus: optTypes(['number', 'string']),
+        memory: optTypes(['string']),
+        pids: optTypes(['integer', 'string']),
       }).optional(),
       reservations: strictX({
-        cpus: types(['number', 'string']).optional(),
-        memory: types(['string']).optional(),
+        cpus: optTypes(['number', 'string']),
+        memory: optTypes(['string']),
         generic_resources: genericResourcesSchema.optional(),
         devices: devicesSchema.optional(),
       }).optional(),
     }).optional(),
     restart_policy: strictX({
-      condition: types(['string']).optional(),
-      delay: types(['string']).optional(),
-      max_attempts: types(['integer', 'string']).optional(),
-      window: types(['string']).optional(),
+      condition: optTypes(['string']),
+      delay: optTypes(['string']),
+      max_attempts: optTypes(['integer', 'string']),
+      window: optTypes(['string']),
     }).optional(),
     placement: strictX({
       constraints: z.array(types(['string'])).optional(),
       preferences: z
         .array(
           strictX({
-            spread: types(['string']).optional(),
+            spread: optTypes(['string']),
           }),
         )
         .optional(),
-      max_replicas_per_node: types(['integer', 'string']).optional(),
+      max_replicas_per_node: optTypes(['integer', 'string']),
     }).optional(),
   }),
 );
@@ -155,11 +156,11 @@ export const serviceConfigOrSecretSchema: z.ZodType = z.array(
   z.union([
     types(['string']),
     strictX({
-      source: types(['string']).optional(),
-      target: types(['string']).optional(),
-      uid: types(['string']).optional(),
-      gid: types(['string']).optional(),
-      mode: types(['number', 'string']).optional(),
+      source: optTypes(['string']),
+      target: optTypes(['string']),
+      uid: optTypes(['string']),
+      gid: optTypes(['string']),
+      mode: optTypes(['number', 'string']),
     }),
   ]),
 );
@@ -178,14 +179,14 @@ export const ulimitsSchema: z.ZodType = openMap(
 
 /** `$defs.blkio_limit`: Block IO limit for a specific device. */
 export const blkioLimitSchema: z.ZodType = strict({
-  path: types(['string']).optional(),
-  rate: types(['integer', 'string']).optional(),
+  path: optTypes(['string']),
+  rate: optTypes(['integer', 'string']),
 });
 
 /** `$defs.blkio_weight`: Block IO weight for a specific device. */
 export const blkioWeightSchema: z.ZodType = strict({
-  path: types(['string']).optional(),
-  weight: types(['integer', 'string']).optional(),
+  path: optTypes(['string']),
+  weight: optTypes(['integer', 'string']),
 });
 
 /** `$defs.env_file` */
@@ -196,8 +197,8 @@ export const envFileSchema: z.ZodType = z.union([
       types(['string']),
       strict({
         path: types(['string']),
-        format: types(['string']).optional(),
-        required: types(['boolean', 'string']).optional(),
+        format: optTypes(['string']),
+        required: optTypes(['boolean', 'string']),
       }),
     ]),
   ),
@@ -212,9 +213,9 @@ export const gpusSchema: z.ZodType = z.union([
   z.array(
     loose({
       capabilities: listOfStringsSchema.optional(),
-      count: types(['string', 'integer']).optional(),
+      count: optTypes(['string', 'integer']),
       device_ids: listOfStringsSchema.optional(),
-      driver: types(['string']).optional(),
+      driver: optTypes(['string']),
       options: listOrDictSchema.optional(),
     }),
   ),
@@ -222,24 +223,24 @@ export const gpusSchema: z.ZodType = z.union([
 
 /** `$defs.healthcheck`: Configuration options to determine whether the container is healthy. */
 export const healthcheckSchema: z.ZodType = strictX({
-  disable: types(['boolean', 'string']).optional(),
-  interval: types(['string']).optional(),
-  retries: types(['number', 'string']).optional(),
+  disable: optTypes(['boolean', 'string']),
+  interval: optTypes(['string']),
+  retries: optTypes(['number', 'string']),
   test: z.union([types(['string']), z.array(types(['string']))]).optional(),
-  timeout: types(['string']).optional(),
-  start_period: types(['string']).optional(),
-  start_interval: types(['string']).optional(),
+  timeout: optTypes(['string']),
+  start_period: optTypes(['string']),
+  start_interval: optTypes(['string']),
 });
 
 /** `$defs.pre_start_hook`: Configuration for a pre_start init container, run to completion before the service container starts. */
 export const preStartHookSchema: z.ZodType = strictX({
   command: commandSchema.optional(),
-  image: types(['string']).optional(),
-  user: types(['string']).optional(),
-  privileged: types(['boolean', 'string']).optional(),
-  working_dir: types(['string']).optional(),
+  image: optTypes(['string']),
+  user: optTypes(['string']),
+  privileged: optTypes(['boolean', 'string']),
+  working_dir: optTypes(['string']),
   environment: listOrDictSchema.optional(),
-  per_replica: types(['boolean', 'string']).optional(),
+  per_replica: optTypes(['boolean', 'string']),
 });
 
 /** `$defs.service`: Configuration for a service. */
@@ -247,32 +248,32 @@ export const serviceSchema: z.ZodType = strictX({
   develop: developmentSchema.optional(),
   deploy: deploymentSchema.optional(),
   annotations: listOrDictSchema.optional(),
-  attach: types(['boolean', 'string']).optional(),
+  attach: optTypes(['boolean', 'string']),
   build: z
     .union([
       types(['string']),
       strictX({
-        context: types(['string']).optional(),
-        dockerfile: types(['string']).optional(),
-        dockerfile_inline: types(['string']).optional(),
+        context: optTypes(['string']),
+        dockerfile: optTypes(['string']),
+        dockerfile_inline: optTypes(['string']),
         entitlements: z.array(types(['string'])).optional(),
         args: listOrDictSchema.optional(),
         ssh: listOrDictSchema.optional(),
         labels: listOrDictSchema.optional(),
         cache_from: z.array(types(['string'])).optional(),
         cache_to: z.array(types(['string'])).optional(),
-        no_cache: types(['boolean', 'string']).optional(),
+        no_cache: optTypes(['boolean', 'string']),
         no_cache_filter: stringOrListSchema.optional(),
         additional_contexts: listOrDictSchema.optional(),
-        network: types(['string']).optional(),
-        provenance: types(['string', 'boolean']).optional(),
-        sbom: types(['string', 'boolean']).optional(),
-        pull: types(['boolean', 'string']).optional(),
-        target: types(['string']).optional(),
-        shm_size: types(['integer', 'string']).optional(),
+        network: optTypes(['string']),
+        provenance: optTypes(['string', 'boolean']),
+        sbom: optTypes(['string', 'boolean']),
+        pull: optTypes(['boolean', 'string']),
+        target: optTypes(['string']),
+        shm_size: optTypes(['integer', 'string']),
         extra_hosts: extraHostsSchema.optional(),
-        isolation: types(['string']).optional(),
-        privileged: types(['boolean', 'string']).optional(),
+        isolation: optTypes(['string']),
+        privileged: optTypes(['boolean', 'string']),
         secrets: serviceConfigOrSecretSchema.optional(),
         tags: z.array(types(['string'])).optional(),
         ulimits: ulimitsSchema.optional(),
@@ -285,13 +286,13 @@ export const serviceSchema: z.ZodType = strictX({
     device_read_iops: z.array(blkioLimitSchema).optional(),
     device_write_bps: z.array(blkioLimitSchema).optional(),
     device_write_iops: z.array(blkioLimitSchema).optional(),
-    weight: types(['integer', 'string']).optional(),
+    weight: optTypes(['integer', 'string']),
     weight_device: z.array(blkioWeightSchema).optional(),
   }).optional(),
   cap_add: uniqueList(types(['string'])).optional(),
   cap_drop: uniqueList(types(['string'])).optional(),
   cgroup: types(['string'], { enum: ['host', 'private'] }).optional(),
-  cgroup_parent: types(['string']).optional(),
+  cgroup_parent: optTypes(['string']),
   command: commandSchema.optional(),
   configs: serviceConfigOrSecretSchema.optional(),
   container_name: types(['string'], { pattern: '[a-zA-Z0-9][a-zA-Z0-9_.-]+' }).optional(),
@@ -299,17 +300,17 @@ export const serviceSchema: z.ZodType = strictX({
   cpu_percent: z
     .union([types(['string']), types(['integer'], { minimum: 0, maximum: 100 })])
     .optional(),
-  cpu_shares: types(['number', 'string']).optional(),
-  cpu_quota: types(['number', 'string']).optional(),
-  cpu_period: types(['number', 'string']).optional(),
-  cpu_rt_period: types(['number', 'string']).optional(),
-  cpu_rt_runtime: types(['number', 'string']).optional(),
-  cpus: types(['number', 'string']).optional(),
-  cpuset: types(['string']).optional(),
+  cpu_shares: optTypes(['number', 'string']),
+  cpu_quota: optTypes(['number', 'string']),
+  cpu_period: optTypes(['number', 'string']),
+  cpu_rt_period: optTypes(['number', 'string']),
+  cpu_rt_runtime: optTypes(['number', 'string']),
+  cpus: optTypes(['number', 'string']),
+  cpuset: optTypes(['string']),
   credential_spec: strictX({
-    config: types(['string']).optional(),
-    file: types(['string']).optional(),
-    registry: types(['string']).optional(),
+    config: optTypes(['string']),
+    file: optTypes(['string']),
+    registry: optTypes(['string']),
   }).optional(),
   depends_on: z
     .union([
@@ -317,8 +318,8 @@ export const serviceSchema: z.ZodType = strictX({
       namedMap(
         '^[a-zA-Z0-9._-]+$',
         strictX({
-          restart: types(['boolean', 'string']).optional(),
-          required: types(['boolean']).optional(),
+          restart: optTypes(['boolean', 'string']),
+          required: optTypes(['boolean']),
           condition: types(['string'], {
             enum: ['service_started', 'service_healthy', 'service_completed_successfully'],
           }),
@@ -333,8 +334,8 @@ export const serviceSchema: z.ZodType = strictX({
         types(['string']),
         strictX({
           source: types(['string']),
-          target: types(['string']).optional(),
-          permissions: types(['string']).optional(),
+          target: optTypes(['string']),
+          permissions: optTypes(['string']),
         }),
       ]),
     )
@@ -342,7 +343,7 @@ export const serviceSchema: z.ZodType = strictX({
   dns: stringOrListSchema.optional(),
   dns_opt: uniqueList(types(['string'])).optional(),
   dns_search: stringOrListSchema.optional(),
-  domainname: types(['string']).optional(),
+  domainname: optTypes(['string']),
   entrypoint: commandSchema.optional(),
   env_file: envFileSchema.optional(),
   label_file: labelFileSchema.optional(),
@@ -353,7 +354,7 @@ export const serviceSchema: z.ZodType = strictX({
       types(['string']),
       strict({
         service: types(['string']),
-        file: types(['string']).optional(),
+        file: optTypes(['string']),
       }),
     ])
     .optional(),
@@ -372,23 +373,23 @@ export const serviceSchema: z.ZodType = strictX({
   gpus: gpusSchema.optional(),
   group_add: uniqueList(types(['string', 'number'])).optional(),
   healthcheck: healthcheckSchema.optional(),
-  hostname: types(['string']).optional(),
-  image: types(['string']).optional(),
-  init: types(['boolean', 'string']).optional(),
-  ipc: types(['string']).optional(),
-  isolation: types(['string']).optional(),
+  hostname: optTypes(['string']),
+  image: optTypes(['string']),
+  init: optTypes(['boolean', 'string']),
+  ipc: optTypes(['string']),
+  isolation: optTypes(['string']),
   labels: listOrDictSchema.optional(),
   links: uniqueList(types(['string'])).optional(),
   logging: strictX({
-    driver: types(['string']).optional(),
+    driver: optTypes(['string']),
     options: openMap('^.+$', types(['string', 'number', 'null'])).optional(),
   }).optional(),
-  mac_address: types(['string']).optional(),
-  mem_limit: types(['number', 'string']).optional(),
-  mem_reservation: types(['string', 'integer']).optional(),
-  mem_swappiness: types(['integer', 'string']).optional(),
-  memswap_limit: types(['number', 'string']).optional(),
-  network_mode: types(['string']).optional(),
+  mac_address: optTypes(['string']),
+  mem_limit: optTypes(['number', 'string']),
+  mem_reservation: optTypes(['string', 'integer']),
+  mem_swappiness: optTypes(['integer', 'string']),
+  memswap_limit: optTypes(['number', 'string']),
+  network_mode: optTypes(['string']),
   models: z
     .union([
       listOfStringsSchema,
@@ -396,8 +397,8 @@ export const serviceSchema: z.ZodType = strictX({
         '^[a-zA-Z0-9._-]+$',
         z.union([
           strictX({
-            endpoint_var: types(['string']).optional(),
-            model_var: types(['string']).optional(),
+            endpoint_var: optTypes(['string']),
+            model_var: optTypes(['string']),
           }),
           types(['null']),
         ]),
@@ -412,83 +413,83 @@ export const serviceSchema: z.ZodType = strictX({
         z.union([
           strictX({
             aliases: listOfStringsSchema.optional(),
-            interface_name: types(['string']).optional(),
-            ipv4_address: types(['string']).optional(),
-            ipv6_address: types(['string']).optional(),
+            interface_name: optTypes(['string']),
+            ipv4_address: optTypes(['string']),
+            ipv6_address: optTypes(['string']),
             link_local_ips: listOfStringsSchema.optional(),
-            mac_address: types(['string']).optional(),
+            mac_address: optTypes(['string']),
             driver_opts: openMap('^.+$', types(['string', 'number'])).optional(),
-            priority: types(['number']).optional(),
-            gw_priority: types(['number']).optional(),
+            priority: optTypes(['number']),
+            gw_priority: optTypes(['number']),
           }),
           types(['null']),
         ]),
       ),
     ])
     .optional(),
-  oom_kill_disable: types(['boolean', 'string']).optional(),
+  oom_kill_disable: optTypes(['boolean', 'string']),
   oom_score_adj: z
     .union([types(['string']), types(['integer'], { minimum: -1000, maximum: 1000 })])
     .optional(),
-  pid: types(['string', 'null']).optional(),
-  pids_limit: types(['number', 'string']).optional(),
-  platform: types(['string']).optional(),
+  pid: optTypes(['string', 'null']),
+  pids_limit: optTypes(['number', 'string']),
+  platform: optTypes(['string']),
   ports: uniqueList(
     z.union([
       types(['number']),
       types(['string']),
       strictX({
-        name: types(['string']).optional(),
-        mode: types(['string']).optional(),
-        host_ip: types(['string']).optional(),
-        target: types(['integer', 'string']).optional(),
-        published: types(['string', 'integer']).optional(),
-        protocol: types(['string']).optional(),
-        app_protocol: types(['string']).optional(),
+        name: optTypes(['string']),
+        mode: optTypes(['string']),
+        host_ip: optTypes(['string']),
+        target: optTypes(['integer', 'string']),
+        published: optTypes(['string', 'integer']),
+        protocol: optTypes(['string']),
+        app_protocol: optTypes(['string']),
       }),
     ]),
   ).optional(),
   pre_start: z.array(preStartHookSchema).optional(),
   post_start: z.array(serviceHookSchema).optional(),
   pre_stop: z.array(serviceHookSchema).optional(),
-  privileged: types(['boolean', 'string']).optional(),
+  privileged: optTypes(['boolean', 'string']),
   profiles: listOfStringsSchema.optional(),
   pull_policy: types(['string'], {
     pattern:
       'always|never|build|if_not_present|missing|refresh|daily|weekly|every_([0-9]+[wdhms])+',
   }).optional(),
-  pull_refresh_after: types(['string']).optional(),
-  read_only: types(['boolean', 'string']).optional(),
-  restart: types(['string']).optional(),
-  runtime: types(['string']).optional(),
-  scale: types(['integer', 'string']).optional(),
+  pull_refresh_after: optTypes(['string']),
+  read_only: optTypes(['boolean', 'string']),
+  restart: optTypes(['string']),
+  runtime: optTypes(['string']),
+  scale: optTypes(['integer', 'string']),
   security_opt: uniqueList(types(['string'])).optional(),
-  shm_size: types(['number', 'string']).optional(),
+  shm_size: optTypes(['number', 'string']),
   secrets: serviceConfigOrSecretSchema.optional(),
   sysctls: listOrDictSchema.optional(),
-  stdin_open: types(['boolean', 'string']).optional(),
-  stop_grace_period: types(['string']).optional(),
-  stop_signal: types(['string']).optional(),
+  stdin_open: optTypes(['boolean', 'string']),
+  stop_grace_period: optTypes(['string']),
+  stop_signal: optTypes(['string']),
   storage_opt: anyMap().optional(),
   tmpfs: stringOrListSchema.optional(),
-  tty: types(['boolean', 'string']).optional(),
+  tty: optTypes(['boolean', 'string']),
   ulimits: ulimitsSchema.optional(),
-  use_api_socket: types(['boolean']).optional(),
-  user: types(['string']).optional(),
-  uts: types(['string']).optional(),
-  userns_mode: types(['string']).optional(),
+  use_api_socket: optTypes(['boolean']),
+  user: optTypes(['string']),
+  uts: optTypes(['string']),
+  userns_mode: optTypes(['string']),
   volumes: uniqueList(
     z.union([
       types(['string']),
       strictX({
         type: types(['string'], { enum: ['bind', 'volume', 'tmpfs', 'cluster', 'npipe', 'image'] }),
-        source: types(['string']).optional(),
-        target: types(['string']).optional(),
-        read_only: types(['boolean', 'string']).optional(),
-        consistency: types(['string']).optional(),
+        source: optTypes(['string']),
+        target: optTypes(['string']),
+        read_only: optTypes(['boolean', 'string']),
+        consistency: optTypes(['string']),
         bind: strictX({
-          propagation: types(['string']).optional(),
-          create_host_path: types(['boolean', 'string']).optional(),
+          propagation: optTypes(['string']),
+          create_host_path: optTypes(['boolean', 'string']),
           recursive: types(['string'], {
             enum: ['enabled', 'disabled', 'writable', 'readonly'],
           }).optional(),
@@ -496,21 +497,21 @@ export const serviceSchema: z.ZodType = strictX({
         }).optional(),
         volume: strictX({
           labels: listOrDictSchema.optional(),
-          nocopy: types(['boolean', 'string']).optional(),
-          subpath: types(['string']).optional(),
+          nocopy: optTypes(['boolean', 'string']),
+          subpath: optTypes(['string']),
         }).optional(),
         tmpfs: strictX({
           size: z.union([types(['integer'], { minimum: 0 }), types(['string'])]).optional(),
-          mode: types(['number', 'string']).optional(),
+          mode: optTypes(['number', 'string']),
         }).optional(),
         image: strictX({
-          subpath: types(['string']).optional(),
+          subpath: optTypes(['string']),
         }).optional(),
       }),
     ]),
   ).optional(),
   volumes_from: uniqueList(types(['string'])).optional(),
-  working_dir: types(['string']).optional(),
+  working_dir: optTypes(['string']),
 });
 
 /** `$defs.include`: Compose application or sub-projects to be included. */
@@ -519,7 +520,7 @@ export const includeSchema: z.ZodType = z.union([
   strict({
     path: stringOrListSchema.optional(),
     env_file: stringOrListSchema.optional(),
-    project_directory: types(['string']).optional(),
+    project_directory: optTypes(['string']),
   }),
 ]);
 
@@ -527,17 +528,17 @@ export const includeSchema: z.ZodType = z.union([
 export const networkSchema: z.ZodType = mixed(
   ['object', 'null'],
   strictX({
-    name: types(['string']).optional(),
-    driver: types(['string']).optional(),
+    name: optTypes(['string']),
+    driver: optTypes(['string']),
     driver_opts: openMap('^.+$', types(['string', 'number'])).optional(),
     ipam: strictX({
-      driver: types(['string']).optional(),
+      driver: optTypes(['string']),
       config: z
         .array(
           strictX({
-            subnet: types(['string']).optional(),
-            ip_range: types(['string']).optional(),
-            gateway: types(['string']).optional(),
+            subnet: optTypes(['string']),
+            ip_range: optTypes(['string']),
+            gateway: optTypes(['string']),
             aux_addresses: namedMap('^.+$', types(['string'])).optional(),
           }),
         )
@@ -547,13 +548,13 @@ export const networkSchema: z.ZodType = mixed(
     external: mixed(
       ['boolean', 'string', 'object'],
       strictX({
-        name: types(['string']).optional(),
+        name: optTypes(['string']),
       }),
     ).optional(),
-    internal: types(['boolean', 'string']).optional(),
-    enable_ipv4: types(['boolean', 'string']).optional(),
-    enable_ipv6: types(['boolean', 'string']).optional(),
-    attachable: types(['boolean', 'string']).optional(),
+    internal: optTypes(['boolean', 'string']),
+    enable_ipv4: optTypes(['boolean', 'string']),
+    enable_ipv6: optTypes(['boolean', 'string']),
+    attachable: optTypes(['boolean', 'string']),
     labels: listOrDictSchema.optional(),
   }),
 );
@@ -562,13 +563,13 @@ export const networkSchema: z.ZodType = mixed(
 export const volumeSchema: z.ZodType = mixed(
   ['object', 'null'],
   strictX({
-    name: types(['string']).optional(),
-    driver: types(['string']).optional(),
+    name: optTypes(['string']),
+    driver: optTypes(['string']),
     driver_opts: openMap('^.+$', types(['string', 'number'])).optional(),
     external: mixed(
       ['boolean', 'string', 'object'],
       strictX({
-        name: types(['string']).optional(),
+        name: optTypes(['string']),
       }),
     ).optional(),
     labels: listOrDictSchema.optional(),
@@ -577,49 +578,49 @@ export const volumeSchema: z.ZodType = mixed(
 
 /** `$defs.secret`: Secret configuration for the Compose application. */
 export const secretSchema: z.ZodType = strictX({
-  name: types(['string']).optional(),
-  environment: types(['string']).optional(),
-  file: types(['string']).optional(),
+  name: optTypes(['string']),
+  environment: optTypes(['string']),
+  file: optTypes(['string']),
   external: mixed(
     ['boolean', 'string', 'object'],
     loose({
-      name: types(['string']).optional(),
+      name: optTypes(['string']),
     }),
   ).optional(),
   labels: listOrDictSchema.optional(),
-  driver: types(['string']).optional(),
+  driver: optTypes(['string']),
   driver_opts: openMap('^.+$', types(['string', 'number'])).optional(),
-  template_driver: types(['string']).optional(),
+  template_driver: optTypes(['string']),
 });
 
 /** `$defs.config`: Config configuration for the Compose application. */
 export const configSchema: z.ZodType = strictX({
-  name: types(['string']).optional(),
-  content: types(['string']).optional(),
-  environment: types(['string']).optional(),
-  file: types(['string']).optional(),
+  name: optTypes(['string']),
+  content: optTypes(['string']),
+  environment: optTypes(['string']),
+  file: optTypes(['string']),
   external: mixed(
     ['boolean', 'string', 'object'],
     loose({
-      name: types(['string']).optional(),
+      name: optTypes(['string']),
     }),
   ).optional(),
   labels: listOrDictSchema.optional(),
-  template_driver: types(['string']).optional(),
+  template_driver: optTypes(['string']),
 });
 
 /** `$defs.model`: Language Model for the Compose application. */
 export const modelSchema: z.ZodType = strictX({
-  name: types(['string']).optional(),
+  name: optTypes(['string']),
   model: types(['string']),
-  context_size: types(['integer']).optional(),
+  context_size: optTypes(['integer']),
   runtime_flags: z.array(types(['string'])).optional(),
 });
 
 /** The whole compose file (compose_spec.json). */
 export const composeFileSchema: z.ZodType = strictX({
-  version: types(['string']).optional(),
-  name: types(['string']).optional(),
+  version: optTypes(['string']),
+  name: optTypes(['string']),
   include: z.array(includeSchema).optional(),
   services: namedMap('^[a-zA-Z0-9._-]+$', serviceSchema).optional(),
   models: openMap('^[a-zA-Z0-9._-]+$', modelSchema).optional(),

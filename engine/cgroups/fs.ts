@@ -203,19 +203,24 @@ export async function retryIfParentVanished<T>(create: () => Promise<T>, attempt
   }
 }
 
-/** Removes empty ancestor cgroups of a removed one, bottom-up, stopping below `root`. */
+/**
+ * Removes empty ancestor cgroups of a removed one, bottom-up, stopping below `root`. Resolves to
+ * false when the parent is still in use (rmdir(2) EBUSY/ENOTEMPTY: a sibling lives), else true.
+ */
 export async function rmdirEmptyAncestors(
   root: string,
   segments: readonly string[],
-): Promise<void> {
+): Promise<boolean> {
   for (let n = segments.length - 1; n > 0; n--) {
     const dir = join(root, ...segments.slice(0, n));
     try {
       await rmdir(dir);
-    } catch {
-      return; // still in use by a sibling (EBUSY/ENOTEMPTY) or gone: either way, stop here
+    } catch (e) {
+      // still in use by a sibling, or gone: either way, stop here
+      return n < segments.length - 1 || errnoOf(e) === 'ENOENT';
     }
   }
+  return true;
 }
 
 /** Sends a signal, ignoring a process that already exited. Throws TSC_CGROUP otherwise. */

@@ -249,9 +249,12 @@ export class V1Cgroup implements Cgroup {
       (d) => d.status === 'fulfilled' || errnoOf(d.reason as unknown) === 'ENOENT',
     );
     if (fast) {
-      await Promise.all(
-        distinct(this.hierarchies).map((h) => rmdirEmptyAncestors(h.mount, this.segments)),
-      );
+      // Every container has its cgroup in every hierarchy, so while the first hierarchy's parent
+      // is in use (another container lives) so are the others': one rmdir(2) instead of one per
+      // hierarchy for each container but the last.
+      const [first, ...rest] = distinct(this.hierarchies);
+      if (first !== undefined && (await rmdirEmptyAncestors(first.mount, this.segments)))
+        await Promise.all(rest.map((h) => rmdirEmptyAncestors(h.mount, this.segments)));
       return;
     }
     const empty = await pollUntil(async () => (await this.pids()).length === 0, this.waitMs);

@@ -119,8 +119,24 @@ function lazyModules(): Plugin {
 }
 
 /**
- * Bundles `<distCli>/main.js` into `<distCli>/tscompose.bundle.js` (CommonJS, Node 20, not
- * minified so stack traces stay readable) and removes a stale code cache beside it. Native
+ * Throws when the bundle has a byte outside ASCII. esbuild escapes non-ASCII text in strings but
+ * not in regular expression literals; one such character makes V8 hold the whole 1.3 MB source
+ * as a two-byte string, which costs every command a few ms to decode, hash and scan.
+ */
+function assertAscii(file: string): void {
+  const bytes = fs.readFileSync(file);
+  const at = bytes.findIndex((b) => b > 0x7f);
+  if (at >= 0) {
+    const around = bytes.subarray(Math.max(0, at - 60), at + 20).toString('utf8');
+    throw new Error(
+      `${file}: non-ASCII byte at offset ${at} (write it as a \\u escape in the source): ${around}`,
+    );
+  }
+}
+
+/**
+ * Bundles `<distCli>/main.js` into `<distCli>/tscompose.bundle.js` (CommonJS, Node 20, minified,
+ * ASCII only) and removes a stale code cache beside it. Native
  * addons (`*.node`) stay external; modules loaded with createRequire at run time stay outside
  * the bundle and resolve from node_modules as before. Throws esbuild's error on failure.
  */
@@ -138,6 +154,7 @@ export async function makeBundle(distCli: string): Promise<string> {
     plugins: [lazyModules()],
     logLevel: 'warning',
   });
+  assertAscii(outfile);
   fs.rmSync(`${outfile}.cache`, { force: true });
   return outfile;
 }

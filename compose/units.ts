@@ -58,7 +58,8 @@ export function parseDuration(text: string): number | undefined {
   }
   if (s === '0') return 0;
   if (s === '') return undefined;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+  // µs as U+00B5 (micro sign) or U+03BC (Greek mu), escaped: the CLI bundle stays ASCII
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/y;
   let total = 0;
   let pos = 0;
   while (pos < s.length) {

@@ -1103,8 +1103,19 @@ export class ContainerManager implements ContainerService {
         const before = JSON.stringify(manager.state());
         // every process of the container is gone: its veths go with its netns, in the background
         await manager.releaseContainer(id, { deferLinks: true });
-        // a container on no network (or released already) changes nothing worth an fsync'd write
-        if (JSON.stringify(manager.state()) !== before) await this.deps.networks.persist();
+        // A container on no network (or released already) changes nothing worth an fsync'd write.
+        // The write is not waited for: should the engine die before it lands, the network's resume
+        // at the next start drops every endpoint whose host veth is gone, which is what this
+        // write records (the netns took the veth); EngineNetworks.close waits for it.
+        if (JSON.stringify(manager.state()) !== before) {
+          void this.deps.networks
+            .persist()
+            .catch((e: unknown) =>
+              this.deps.log(
+                `persist networks after ${id}: ${e instanceof Error ? e.message : String(e)}`,
+              ),
+            );
+        }
       }),
       attempt('cgroup', () => this.deps.cgroups.open(`tscompose/${id}`).remove()),
       attempt('rootfs', () => this.unmountRootfs(this.paths(id).rootfs)),

@@ -61,25 +61,68 @@ async function fsyncDir(dir: string): Promise<void> {
 }
 
 /**
- * Directory trees deleted off the request path (`rm -rf` on the libuv pool), for resources whose
- * removal was committed by a rename into a trash location first. Failures are ignored: the trash
- * is swept again at the next engine start.
+ * Directory trees deleted off the request path, for resources whose removal was committed by a
+ * rename into a trash location first. The deletions wait until no new one has been asked for
+ * {@link BackgroundDeletions.quietMs} and then run one tree at a time: `rm -rf` is many small
+ * calls on the libuv pool (four threads), and started at once during a burst of removals
+ * (`down` of ten containers) they queued ahead of every request's file I/O (bench/compose-up:
+ * `down` of 10 went 388 -> 333 ms with them out of the way). Failures are ignored: the trash is
+ * swept again at the next engine start. The timer never keeps the process alive;
+ * {@link settled} runs what is left at once.
  */
 export class BackgroundDeletions {
-  readonly #jobs = new Set<Promise<void>>();
+  readonly #pending: string[] = [];
+  #lastStart = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
 
-  /** Starts deleting `dir` (absolute) and everything under it. */
+  /** @param quietMs how long no deletion may have been asked for before one runs (ms) */
+  constructor(readonly quietMs = 250) {}
+
+  /** Queues the deletion of `dir` (absolute) and everything under it. */
   start(dir: string): void {
-    const job: Promise<void> = fsp
-      .rm(dir, { recursive: true, force: true })
-      .catch(() => undefined)
-      .finally(() => this.#jobs.delete(job));
-    this.#jobs.add(job);
+    this.#pending.push(dir);
+    this.#lastStart = Date.now();
+    if (this.#running === undefined && this.#timer === undefined) this.#arm(this.quietMs);
   }
 
-  /** Resolves when every deletion started so far, and any started meanwhile, has finished. */
+  #arm(ms: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const quietFor = Date.now() - this.#lastStart;
+      if (quietFor < this.quietMs) this.#arm(this.quietMs - quietFor);
+      else void this.#drain(false);
+    }, ms);
+    this.#timer.unref();
+  }
+
+  /** Deletes the queued trees one after another; unless `now`, pauses while deletions are asked for. */
+  #drain(now: boolean): Promise<void> {
+    this.#running ??= (async () => {
+      for (let dir = this.#pending.shift(); dir !== undefined; dir = this.#pending.shift()) {
+        await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+        const quietFor = Date.now() - this.#lastStart;
+        if (!now && this.#pending.length > 0 && quietFor < this.quietMs) {
+          await new Promise((resolve) => setTimeout(resolve, this.quietMs - quietFor).unref());
+        }
+      }
+    })().finally(() => {
+      this.#running = undefined;
+      // queued after the loop's last look
+      if (this.#pending.length > 0 && this.#timer === undefined) this.#arm(this.quietMs);
+    });
+    return this.#running;
+  }
+
+  /** Runs every queued deletion now and resolves when none is left (also those queued meanwhile). */
   async settled(): Promise<void> {
-    while (this.#jobs.size > 0) await Promise.all([...this.#jobs]);
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    while (this.#pending.length > 0 || this.#running !== undefined) {
+      await (this.#running ?? this.#drain(true));
+    }
   }
 }
 

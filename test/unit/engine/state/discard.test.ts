@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { StateStore } from '../../../../engine/state/store';
+import { BackgroundDeletions, StateStore } from '../../../../engine/state/store';
 
 let dir: string;
 beforeEach(() => {
@@ -44,5 +44,51 @@ describe('engine/state RecordCollection.discard', () => {
     await c.settled();
     expect(existsSync(left)).toBe(false);
     expect(await c.keys()).toEqual(['b']);
+  });
+});
+
+describe('engine/state BackgroundDeletions', () => {
+  const tree = (name: string): string => {
+    const d = join(dir, name);
+    mkdirSync(join(d, 'sub'), { recursive: true });
+    writeFileSync(join(d, 'sub', 'f'), 'x');
+    return d;
+  };
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+  it('must wait until no deletion was asked for quietMs, then delete every queued tree', async () => {
+    const d = new BackgroundDeletions(150);
+    const a = tree('a');
+    const b = tree('b');
+    d.start(a);
+    await sleep(100);
+    d.start(b);
+    await sleep(100);
+    // 200 ms after the first, but only 100 ms after the last: nothing deleted yet
+    expect([existsSync(a), existsSync(b)]).toEqual([true, true]);
+    await sleep(300);
+    expect([existsSync(a), existsSync(b)]).toEqual([false, false]);
+  });
+
+  it('must delete at once what is queued when settled() is awaited', async () => {
+    const d = new BackgroundDeletions(60_000);
+    const a = tree('a');
+    const b = tree('b');
+    d.start(a);
+    d.start(b);
+    await d.settled();
+    expect([existsSync(a), existsSync(b)]).toEqual([false, false]);
+  });
+
+  it('must pick up a tree queued while it deletes, and ignore one already gone', async () => {
+    const d = new BackgroundDeletions(20);
+    const a = tree('a');
+    d.start(join(dir, 'never-made'));
+    d.start(a);
+    await sleep(60);
+    const b = tree('b');
+    d.start(b);
+    await d.settled();
+    expect([existsSync(a), existsSync(b)]).toEqual([false, false]);
   });
 });

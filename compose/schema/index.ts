@@ -13,10 +13,21 @@ import {
   type RawValue,
   type TreePath,
 } from '../raw.js';
-import { closedShapes, MISSING } from './core.js';
-import { composeFileSchema } from './spec.js';
+import { lazy } from '../../base/lazy.js';
+import type * as Core from './core.js';
+import type * as Spec from './spec.js';
 
-export { composeFileSchema } from './spec.js';
+/**
+ * zod and the Compose schema, loaded on the first validation instead of at import (~20 ms of every
+ * command's start: `down` and `up` send their first API calls meanwhile, commands without a
+ * compose file skip it). A require inside a function is bundled but run on first use.
+ */
+const schema = lazy(() => ({
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  core: require('./core.js') as typeof Core,
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  spec: require('./spec.js') as typeof Spec,
+}));
 
 /** One schema (or semantic) problem: where, and compose-go's message for it. */
 export interface SchemaIssue {
@@ -81,6 +92,7 @@ function closestKeyHint(
 ): string | undefined {
   const bad = new Set(unknown);
   const known = isRawMap(value) ? Object.keys(value).filter((k) => !bad.has(k)) : [];
+  const { closedShapes } = schema().core;
   const fitting = closedShapes.filter((keys) => known.every((k) => keys.includes(k)));
   const vocabulary = new Set((fitting.length > 0 ? fitting : closedShapes).flat());
   for (const key of unknown) {
@@ -104,7 +116,7 @@ function describe(tree: RawMap, issue: z.core.$ZodIssue, path: PathSegment[]): S
     return issueAt(path.slice(0, -1), `missing property '${String(key)}'`);
   };
   if (issue.code === 'custom') {
-    return issue.message === MISSING ? missing() : issueAt(path, issue.message);
+    return issue.message === schema().core.MISSING ? missing() : issueAt(path, issue.message);
   }
   if (issue.code === 'invalid_type') {
     if (valueAt(tree, path) === undefined && path.length > 0) return missing();
@@ -212,7 +224,7 @@ function comparePaths(a: TreePath, b: TreePath): number {
  * @returns every issue, sorted by path then message; [] when the tree is valid
  */
 export function validateSchema(tree: RawMap): SchemaIssue[] {
-  const r = composeFileSchema.safeParse(withEmptyServices(tree));
+  const r = schema().spec.composeFileSchema.safeParse(withEmptyServices(tree));
   if (r.success) return [];
   const out: SchemaIssue[] = [];
   const seen = new Set<string>();

@@ -37,6 +37,7 @@ export const ERROR_CODES = [
   'TSC_CGROUP',
   'TSC_NETWORK',
   'TSC_HOST_UNSUPPORTED',
+  'TSC_BUILD',
 ] as const;
 
 /** One of {@link ERROR_CODES}. Branch on this, never on message text. */

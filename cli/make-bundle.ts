@@ -8,6 +8,8 @@ import * as path from 'node:path';
 
 import { build, type Plugin } from 'esbuild';
 
+import { TscError } from '../base/errors.js';
+
 /** Where the bundle is written, beside the compiled CLI (dist/cli/). */
 export const BUNDLE_FILE = 'tscompose.bundle.js';
 
@@ -128,9 +130,9 @@ function assertAscii(file: string): void {
   const at = bytes.findIndex((b) => b > 0x7f);
   if (at >= 0) {
     const around = bytes.subarray(Math.max(0, at - 60), at + 20).toString('utf8');
-    throw new Error(
-      `${file}: non-ASCII byte at offset ${at} (write it as a \\u escape in the source): ${around}`,
-    );
+    throw new TscError('TSC_BUILD', `${file}: non-ASCII byte at offset ${at}: ${around}`, {
+      hint: 'write the character as a \\u escape in the source',
+    });
   }
 }
 
@@ -161,7 +163,8 @@ export async function makeBundle(distCli: string): Promise<string> {
 
 if (require.main === module) {
   makeBundle(__dirname).catch((e: unknown) => {
-    process.stderr.write(`make-bundle: ${e instanceof Error ? e.message : String(e)}\n`);
+    const hint = e instanceof TscError && e.hint !== undefined ? ` (hint: ${e.hint})` : '';
+    process.stderr.write(`make-bundle: ${e instanceof Error ? e.message : String(e)}${hint}\n`);
     process.exit(1);
   });
 }

@@ -167,23 +167,87 @@ function withoutExtensions(v: unknown): unknown {
   return out;
 }
 
+/** A {@link deferred} schema's place in {@link shapes}: the shapes its builder defines, once built. */
+interface DeferredSlot {
+  readonly build: () => z.ZodType;
+  built: ShapeEntry[] | undefined;
+}
+
+type ShapeEntry = readonly string[] | DeferredSlot;
+
 /**
- * The key lists of every closed object of the schema, in definition order: where an unknown key
- * is reported, the closest known key is offered as a hint (`did you mean "environment"?`).
+ * The key lists of every closed object of the schema, in definition order (a deferred schema's
+ * in its place): where an unknown key is reported, the closest known key is offered as a hint
+ * (`did you mean "environment"?`). Only {@link strict} and {@link strictX} add to it, through
+ * {@link addShape}, into the deferred schema being built if any.
  */
-const shapes: (readonly string[])[] = [];
-/** Read-only to importers: only {@link strict} and {@link strictX} add to it. */
-export const closedShapes: readonly (readonly string[])[] = shapes;
+const shapes: ShapeEntry[] = [];
+let shapeTarget: ShapeEntry[] = shapes;
+
+function addShape(keys: readonly string[]): void {
+  shapeTarget.push(keys);
+}
+
+/**
+ * The key lists of every closed object of the schema, in definition order. Builds every
+ * {@link deferred} schema first (only error hints ask, so only a failing file pays for it).
+ */
+export function closedShapes(): (readonly string[])[] {
+  const out: (readonly string[])[] = [];
+  const walk = (entries: readonly ShapeEntry[]): void => {
+    for (const e of entries) {
+      if (Array.isArray(e)) out.push(e);
+      else {
+        const slot = e as DeferredSlot;
+        slot.build();
+        walk(slot.built ?? []);
+      }
+    }
+  };
+  walk(shapes);
+  return out;
+}
+
+/**
+ * A schema built on its first parse, for the parts of the Compose schema most files never use
+ * (deploy, develop, networks' and volumes' long forms...): building zod schemas is a start-up
+ * cost of every command. Parses as `make()` would, its issues re-raised in place. Not for a
+ * required key: absent, it is reported as zod's own `nonoptional`, not as missing.
+ */
+export function deferred(make: () => z.ZodType): z.ZodType {
+  let schema: z.ZodType | undefined;
+  const slot: DeferredSlot = {
+    build: () => {
+      if (schema === undefined) {
+        const outer = shapeTarget;
+        slot.built = [];
+        shapeTarget = slot.built;
+        try {
+          schema = make();
+        } finally {
+          shapeTarget = outer;
+        }
+      }
+      return schema;
+    },
+    built: undefined,
+  };
+  shapeTarget.push(slot);
+  return z.unknown().superRefine((v, ctx) => {
+    const r = slot.build().safeParse(v);
+    if (!r.success) for (const issue of r.error.issues) forward(ctx, issue, []);
+  });
+}
 
 /** A closed object: unknown keys are rejected (`additional properties 'foo' not allowed`). */
 export function strict(shape: z.ZodRawShape): z.ZodType {
-  shapes.push(Object.keys(shape));
+  addShape(Object.keys(shape));
   return z.strictObject(shape);
 }
 
 /** A closed object that also admits `x-*` extension keys (schema `patternProperties: ^x-`). */
 export function strictX(shape: z.ZodRawShape): z.ZodType {
-  shapes.push(Object.keys(shape));
+  addShape(Object.keys(shape));
   return z.preprocess(withoutExtensions, z.strictObject(shape));
 }
 

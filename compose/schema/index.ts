@@ -92,7 +92,7 @@ function closestKeyHint(
 ): string | undefined {
   const bad = new Set(unknown);
   const known = isRawMap(value) ? Object.keys(value).filter((k) => !bad.has(k)) : [];
-  const { closedShapes } = schema().core;
+  const closedShapes = schema().core.closedShapes();
   const fitting = closedShapes.filter((keys) => known.every((k) => keys.includes(k)));
   const vocabulary = new Set((fitting.length > 0 ? fitting : closedShapes).flat());
   for (const key of unknown) {

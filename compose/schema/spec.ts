@@ -2,10 +2,13 @@
  * The Compose file schema as zod schemas, one per `$defs` entry of compose-go's embedded schema
  * (draft 2020-12; /work/shared/corpus/compose-go-schema.json), in dependency order. Derived from that
  * schema once by a throwaway script; maintained by hand since. Schemas only; messages come from core.ts.
+ * The parts most files never use (most `$defs`, the long forms of a service's build, networks,
+ * ports, volumes...) are `deferred`: built on their first parse, not when a command starts.
  */
 import { z } from 'zod';
 import {
   anyMap,
+  deferred,
   loose,
   mixed,
   namedMap,
@@ -37,211 +40,241 @@ export const listOrDictSchema: z.ZodType = z.union([
 ]);
 
 /** `$defs.service_hook`: Configuration for service lifecycle hooks, which are commands executed at specific points in a container's lifecycle. */
-export const serviceHookSchema: z.ZodType = strictX({
-  command: commandSchema,
-  user: optTypes(['string']),
-  privileged: optTypes(['boolean', 'string']),
-  working_dir: optTypes(['string']),
-  environment: listOrDictSchema.optional(),
-});
+export const serviceHookSchema: z.ZodType = deferred(() =>
+  strictX({
+    command: commandSchema,
+    user: optTypes(['string']),
+    privileged: optTypes(['boolean', 'string']),
+    working_dir: optTypes(['string']),
+    environment: listOrDictSchema.optional(),
+  }),
+);
 
 /** `$defs.development`: Development configuration for the service, used for development workflows. */
-export const developmentSchema: z.ZodType = mixed(
-  ['object', 'null'],
-  strictX({
-    watch: z
-      .array(
-        strictX({
-          ignore: stringOrListSchema.optional(),
-          include: stringOrListSchema.optional(),
-          path: types(['string']),
-          action: types(['string'], {
-            enum: ['rebuild', 'sync', 'restart', 'sync+restart', 'sync+exec'],
-          }),
-          target: optTypes(['string']),
-          exec: serviceHookSchema.optional(),
-          initial_sync: optTypes(['boolean']),
-        }),
-      )
-      .optional(),
-  }),
-);
-
-/** `$defs.generic_resources`: User-defined resources for services, allowing services to reserve specialized hardware resources. */
-export const genericResourcesSchema: z.ZodType = z.array(
-  strictX({
-    discrete_resource_spec: strictX({
-      kind: optTypes(['string']),
-      value: optTypes(['number', 'string']),
-    }).optional(),
-  }),
-);
-
-/** `$defs.devices`: Device reservations for containers, allowing services to access specific hardware devices. */
-export const devicesSchema: z.ZodType = z.array(
-  strictX({
-    capabilities: listOfStringsSchema,
-    count: optTypes(['string', 'integer']),
-    device_ids: listOfStringsSchema.optional(),
-    driver: optTypes(['string']),
-    options: listOrDictSchema.optional(),
-  }),
-);
-
-/** `$defs.deployment`: Deployment configuration for the service. */
-export const deploymentSchema: z.ZodType = mixed(
-  ['object', 'null'],
-  strictX({
-    mode: optTypes(['string']),
-    endpoint_mode: optTypes(['string']),
-    replicas: optTypes(['integer', 'string']),
-    labels: listOrDictSchema.optional(),
-    rollback_config: strictX({
-      parallelism: optTypes(['integer', 'string']),
-      delay: optTypes(['string']),
-      failure_action: optTypes(['string']),
-      monitor: optTypes(['string']),
-      max_failure_ratio: optTypes(['number', 'string']),
-      order: types(['string'], { enum: ['start-first', 'stop-first'] }).optional(),
-    }).optional(),
-    update_config: strictX({
-      parallelism: optTypes(['integer', 'string']),
-      delay: optTypes(['string']),
-      failure_action: optTypes(['string']),
-      monitor: optTypes(['string']),
-      max_failure_ratio: optTypes(['number', 'string']),
-      order: types(['string'], { enum: ['start-first', 'stop-first'] }).optional(),
-    }).optional(),
-    resources: strictX({
-      limits: strictX({
-        cpus: optTypes(['number', 'string']),
-        memory: optTypes(['string']),
-        pids: optTypes(['integer', 'string']),
-      }).optional(),
-      reservations: strictX({
-        cpus: optTypes(['number', 'string']),
-        memory: optTypes(['string']),
-        generic_resources: genericResourcesSchema.optional(),
-        devices: devicesSchema.optional(),
-      }).optional(),
-    }).optional(),
-    restart_policy: strictX({
-      condition: optTypes(['string']),
-      delay: optTypes(['string']),
-      max_attempts: optTypes(['integer', 'string']),
-      window: optTypes(['string']),
-    }).optional(),
-    placement: strictX({
-      constraints: z.array(types(['string'])).optional(),
-      preferences: z
+export const developmentSchema: z.ZodType = deferred(() =>
+  mixed(
+    ['object', 'null'],
+    strictX({
+      watch: z
         .array(
           strictX({
-            spread: optTypes(['string']),
+            ignore: stringOrListSchema.optional(),
+            include: stringOrListSchema.optional(),
+            path: types(['string']),
+            action: types(['string'], {
+              enum: ['rebuild', 'sync', 'restart', 'sync+restart', 'sync+exec'],
+            }),
+            target: optTypes(['string']),
+            exec: serviceHookSchema.optional(),
+            initial_sync: optTypes(['boolean']),
           }),
         )
         .optional(),
-      max_replicas_per_node: optTypes(['integer', 'string']),
-    }).optional(),
-  }),
-);
-
-/** `$defs.extra_hosts`: Additional hostnames to be defined in the container's /etc/hosts file. */
-export const extraHostsSchema: z.ZodType = z.union([
-  namedMap('.+', z.union([types(['string']), z.array(types(['string']))])),
-  uniqueList(types(['string'])),
-]);
-
-/** `$defs.service_config_or_secret`: Configuration for service configs or secrets, defining how they are mounted in the container. */
-export const serviceConfigOrSecretSchema: z.ZodType = z.array(
-  z.union([
-    types(['string']),
-    strictX({
-      source: optTypes(['string']),
-      target: optTypes(['string']),
-      uid: optTypes(['string']),
-      gid: optTypes(['string']),
-      mode: optTypes(['number', 'string']),
     }),
-  ]),
-);
-
-/** `$defs.ulimits`: Container ulimit options, controlling resource limits for processes inside the container. */
-export const ulimitsSchema: z.ZodType = openMap(
-  '^[a-z]+$',
-  z.union([
-    types(['integer', 'string']),
-    strictX({
-      hard: types(['integer', 'string']),
-      soft: types(['integer', 'string']),
-    }),
-  ]),
-);
-
-/** `$defs.blkio_limit`: Block IO limit for a specific device. */
-export const blkioLimitSchema: z.ZodType = strict({
-  path: optTypes(['string']),
-  rate: optTypes(['integer', 'string']),
-});
-
-/** `$defs.blkio_weight`: Block IO weight for a specific device. */
-export const blkioWeightSchema: z.ZodType = strict({
-  path: optTypes(['string']),
-  weight: optTypes(['integer', 'string']),
-});
-
-/** `$defs.env_file` */
-export const envFileSchema: z.ZodType = z.union([
-  types(['string']),
-  z.array(
-    z.union([
-      types(['string']),
-      strict({
-        path: types(['string']),
-        format: optTypes(['string']),
-        required: optTypes(['boolean', 'string']),
-      }),
-    ]),
   ),
-]);
+);
 
-/** `$defs.label_file` */
-export const labelFileSchema: z.ZodType = z.union([types(['string']), z.array(types(['string']))]);
-
-/** `$defs.gpus` */
-export const gpusSchema: z.ZodType = z.union([
-  types(['string'], { enum: ['all'] }),
+/** `$defs.generic_resources`: User-defined resources for services, allowing services to reserve specialized hardware resources. */
+export const genericResourcesSchema: z.ZodType = deferred(() =>
   z.array(
-    loose({
-      capabilities: listOfStringsSchema.optional(),
+    strictX({
+      discrete_resource_spec: strictX({
+        kind: optTypes(['string']),
+        value: optTypes(['number', 'string']),
+      }).optional(),
+    }),
+  ),
+);
+
+/** `$defs.devices`: Device reservations for containers, allowing services to access specific hardware devices. */
+export const devicesSchema: z.ZodType = deferred(() =>
+  z.array(
+    strictX({
+      capabilities: listOfStringsSchema,
       count: optTypes(['string', 'integer']),
       device_ids: listOfStringsSchema.optional(),
       driver: optTypes(['string']),
       options: listOrDictSchema.optional(),
     }),
   ),
-]);
+);
+
+/** `$defs.deployment`: Deployment configuration for the service. */
+export const deploymentSchema: z.ZodType = deferred(() =>
+  mixed(
+    ['object', 'null'],
+    strictX({
+      mode: optTypes(['string']),
+      endpoint_mode: optTypes(['string']),
+      replicas: optTypes(['integer', 'string']),
+      labels: listOrDictSchema.optional(),
+      rollback_config: strictX({
+        parallelism: optTypes(['integer', 'string']),
+        delay: optTypes(['string']),
+        failure_action: optTypes(['string']),
+        monitor: optTypes(['string']),
+        max_failure_ratio: optTypes(['number', 'string']),
+        order: types(['string'], { enum: ['start-first', 'stop-first'] }).optional(),
+      }).optional(),
+      update_config: strictX({
+        parallelism: optTypes(['integer', 'string']),
+        delay: optTypes(['string']),
+        failure_action: optTypes(['string']),
+        monitor: optTypes(['string']),
+        max_failure_ratio: optTypes(['number', 'string']),
+        order: types(['string'], { enum: ['start-first', 'stop-first'] }).optional(),
+      }).optional(),
+      resources: strictX({
+        limits: strictX({
+          cpus: optTypes(['number', 'string']),
+          memory: optTypes(['string']),
+          pids: optTypes(['integer', 'string']),
+        }).optional(),
+        reservations: strictX({
+          cpus: optTypes(['number', 'string']),
+          memory: optTypes(['string']),
+          generic_resources: genericResourcesSchema.optional(),
+          devices: devicesSchema.optional(),
+        }).optional(),
+      }).optional(),
+      restart_policy: strictX({
+        condition: optTypes(['string']),
+        delay: optTypes(['string']),
+        max_attempts: optTypes(['integer', 'string']),
+        window: optTypes(['string']),
+      }).optional(),
+      placement: strictX({
+        constraints: z.array(types(['string'])).optional(),
+        preferences: z
+          .array(
+            strictX({
+              spread: optTypes(['string']),
+            }),
+          )
+          .optional(),
+        max_replicas_per_node: optTypes(['integer', 'string']),
+      }).optional(),
+    }),
+  ),
+);
+
+/** `$defs.extra_hosts`: Additional hostnames to be defined in the container's /etc/hosts file. */
+export const extraHostsSchema: z.ZodType = deferred(() =>
+  z.union([
+    namedMap('.+', z.union([types(['string']), z.array(types(['string']))])),
+    uniqueList(types(['string'])),
+  ]),
+);
+
+/** `$defs.service_config_or_secret`: Configuration for service configs or secrets, defining how they are mounted in the container. */
+export const serviceConfigOrSecretSchema: z.ZodType = deferred(() =>
+  z.array(
+    z.union([
+      types(['string']),
+      strictX({
+        source: optTypes(['string']),
+        target: optTypes(['string']),
+        uid: optTypes(['string']),
+        gid: optTypes(['string']),
+        mode: optTypes(['number', 'string']),
+      }),
+    ]),
+  ),
+);
+
+/** `$defs.ulimits`: Container ulimit options, controlling resource limits for processes inside the container. */
+export const ulimitsSchema: z.ZodType = deferred(() =>
+  openMap(
+    '^[a-z]+$',
+    z.union([
+      types(['integer', 'string']),
+      strictX({
+        hard: types(['integer', 'string']),
+        soft: types(['integer', 'string']),
+      }),
+    ]),
+  ),
+);
+
+/** `$defs.blkio_limit`: Block IO limit for a specific device. */
+export const blkioLimitSchema: z.ZodType = deferred(() =>
+  strict({
+    path: optTypes(['string']),
+    rate: optTypes(['integer', 'string']),
+  }),
+);
+
+/** `$defs.blkio_weight`: Block IO weight for a specific device. */
+export const blkioWeightSchema: z.ZodType = deferred(() =>
+  strict({
+    path: optTypes(['string']),
+    weight: optTypes(['integer', 'string']),
+  }),
+);
+
+/** `$defs.env_file` */
+export const envFileSchema: z.ZodType = deferred(() =>
+  z.union([
+    types(['string']),
+    z.array(
+      z.union([
+        types(['string']),
+        strict({
+          path: types(['string']),
+          format: optTypes(['string']),
+          required: optTypes(['boolean', 'string']),
+        }),
+      ]),
+    ),
+  ]),
+);
+
+/** `$defs.label_file` */
+export const labelFileSchema: z.ZodType = deferred(() =>
+  z.union([types(['string']), z.array(types(['string']))]),
+);
+
+/** `$defs.gpus` */
+export const gpusSchema: z.ZodType = deferred(() =>
+  z.union([
+    types(['string'], { enum: ['all'] }),
+    z.array(
+      loose({
+        capabilities: listOfStringsSchema.optional(),
+        count: optTypes(['string', 'integer']),
+        device_ids: listOfStringsSchema.optional(),
+        driver: optTypes(['string']),
+        options: listOrDictSchema.optional(),
+      }),
+    ),
+  ]),
+);
 
 /** `$defs.healthcheck`: Configuration options to determine whether the container is healthy. */
-export const healthcheckSchema: z.ZodType = strictX({
-  disable: optTypes(['boolean', 'string']),
-  interval: optTypes(['string']),
-  retries: optTypes(['number', 'string']),
-  test: z.union([types(['string']), z.array(types(['string']))]).optional(),
-  timeout: optTypes(['string']),
-  start_period: optTypes(['string']),
-  start_interval: optTypes(['string']),
-});
+export const healthcheckSchema: z.ZodType = deferred(() =>
+  strictX({
+    disable: optTypes(['boolean', 'string']),
+    interval: optTypes(['string']),
+    retries: optTypes(['number', 'string']),
+    test: z.union([types(['string']), z.array(types(['string']))]).optional(),
+    timeout: optTypes(['string']),
+    start_period: optTypes(['string']),
+    start_interval: optTypes(['string']),
+  }),
+);
 
 /** `$defs.pre_start_hook`: Configuration for a pre_start init container, run to completion before the service container starts. */
-export const preStartHookSchema: z.ZodType = strictX({
-  command: commandSchema.optional(),
-  image: optTypes(['string']),
-  user: optTypes(['string']),
-  privileged: optTypes(['boolean', 'string']),
-  working_dir: optTypes(['string']),
-  environment: listOrDictSchema.optional(),
-  per_replica: optTypes(['boolean', 'string']),
-});
+export const preStartHookSchema: z.ZodType = deferred(() =>
+  strictX({
+    command: commandSchema.optional(),
+    image: optTypes(['string']),
+    user: optTypes(['string']),
+    privileged: optTypes(['boolean', 'string']),
+    working_dir: optTypes(['string']),
+    environment: listOrDictSchema.optional(),
+    per_replica: optTypes(['boolean', 'string']),
+  }),
+);
 
 /** `$defs.service`: Configuration for a service. */
 export const serviceSchema: z.ZodType = strictX({
@@ -249,8 +282,8 @@ export const serviceSchema: z.ZodType = strictX({
   deploy: deploymentSchema.optional(),
   annotations: listOrDictSchema.optional(),
   attach: optTypes(['boolean', 'string']),
-  build: z
-    .union([
+  build: deferred(() =>
+    z.union([
       types(['string']),
       strictX({
         context: optTypes(['string']),
@@ -279,16 +312,18 @@ export const serviceSchema: z.ZodType = strictX({
         ulimits: ulimitsSchema.optional(),
         platforms: z.array(types(['string'])).optional(),
       }),
-    ])
-    .optional(),
-  blkio_config: strict({
-    device_read_bps: z.array(blkioLimitSchema).optional(),
-    device_read_iops: z.array(blkioLimitSchema).optional(),
-    device_write_bps: z.array(blkioLimitSchema).optional(),
-    device_write_iops: z.array(blkioLimitSchema).optional(),
-    weight: optTypes(['integer', 'string']),
-    weight_device: z.array(blkioWeightSchema).optional(),
-  }).optional(),
+    ]),
+  ).optional(),
+  blkio_config: deferred(() =>
+    strict({
+      device_read_bps: z.array(blkioLimitSchema).optional(),
+      device_read_iops: z.array(blkioLimitSchema).optional(),
+      device_write_bps: z.array(blkioLimitSchema).optional(),
+      device_write_iops: z.array(blkioLimitSchema).optional(),
+      weight: optTypes(['integer', 'string']),
+      weight_device: z.array(blkioWeightSchema).optional(),
+    }),
+  ).optional(),
   cap_add: uniqueList(types(['string'])).optional(),
   cap_drop: uniqueList(types(['string'])).optional(),
   cgroup: types(['string'], { enum: ['host', 'private'] }).optional(),
@@ -307,13 +342,15 @@ export const serviceSchema: z.ZodType = strictX({
   cpu_rt_runtime: optTypes(['number', 'string']),
   cpus: optTypes(['number', 'string']),
   cpuset: optTypes(['string']),
-  credential_spec: strictX({
-    config: optTypes(['string']),
-    file: optTypes(['string']),
-    registry: optTypes(['string']),
-  }).optional(),
-  depends_on: z
-    .union([
+  credential_spec: deferred(() =>
+    strictX({
+      config: optTypes(['string']),
+      file: optTypes(['string']),
+      registry: optTypes(['string']),
+    }),
+  ).optional(),
+  depends_on: deferred(() =>
+    z.union([
       listOfStringsSchema,
       namedMap(
         '^[a-zA-Z0-9._-]+$',
@@ -325,11 +362,11 @@ export const serviceSchema: z.ZodType = strictX({
           }),
         }),
       ),
-    ])
-    .optional(),
+    ]),
+  ).optional(),
   device_cgroup_rules: listOfStringsSchema.optional(),
-  devices: z
-    .array(
+  devices: deferred(() =>
+    z.array(
       z.union([
         types(['string']),
         strictX({
@@ -338,8 +375,8 @@ export const serviceSchema: z.ZodType = strictX({
           permissions: optTypes(['string']),
         }),
       ]),
-    )
-    .optional(),
+    ),
+  ).optional(),
   dns: stringOrListSchema.optional(),
   dns_opt: uniqueList(types(['string'])).optional(),
   dns_search: stringOrListSchema.optional(),
@@ -349,25 +386,27 @@ export const serviceSchema: z.ZodType = strictX({
   label_file: labelFileSchema.optional(),
   environment: listOrDictSchema.optional(),
   expose: uniqueList(types(['string', 'number'])).optional(),
-  extends: z
-    .union([
+  extends: deferred(() =>
+    z.union([
       types(['string']),
       strict({
         service: types(['string']),
         file: optTypes(['string']),
       }),
-    ])
-    .optional(),
-  provider: strictX({
-    type: types(['string']),
-    options: openMap(
-      '^.+$',
-      z.union([
-        types(['string', 'number', 'boolean']),
-        z.array(types(['string', 'number', 'boolean'])),
-      ]),
-    ).optional(),
-  }).optional(),
+    ]),
+  ).optional(),
+  provider: deferred(() =>
+    strictX({
+      type: types(['string']),
+      options: openMap(
+        '^.+$',
+        z.union([
+          types(['string', 'number', 'boolean']),
+          z.array(types(['string', 'number', 'boolean'])),
+        ]),
+      ).optional(),
+    }),
+  ).optional(),
   external_links: uniqueList(types(['string'])).optional(),
   extra_hosts: extraHostsSchema.optional(),
   gpus: gpusSchema.optional(),
@@ -380,18 +419,20 @@ export const serviceSchema: z.ZodType = strictX({
   isolation: optTypes(['string']),
   labels: listOrDictSchema.optional(),
   links: uniqueList(types(['string'])).optional(),
-  logging: strictX({
-    driver: optTypes(['string']),
-    options: openMap('^.+$', types(['string', 'number', 'null'])).optional(),
-  }).optional(),
+  logging: deferred(() =>
+    strictX({
+      driver: optTypes(['string']),
+      options: openMap('^.+$', types(['string', 'number', 'null'])).optional(),
+    }),
+  ).optional(),
   mac_address: optTypes(['string']),
   mem_limit: optTypes(['number', 'string']),
   mem_reservation: optTypes(['string', 'integer']),
   mem_swappiness: optTypes(['integer', 'string']),
   memswap_limit: optTypes(['number', 'string']),
   network_mode: optTypes(['string']),
-  models: z
-    .union([
+  models: deferred(() =>
+    z.union([
       listOfStringsSchema,
       openMap(
         '^[a-zA-Z0-9._-]+$',
@@ -403,10 +444,10 @@ export const serviceSchema: z.ZodType = strictX({
           types(['null']),
         ]),
       ),
-    ])
-    .optional(),
-  networks: z
-    .union([
+    ]),
+  ).optional(),
+  networks: deferred(() =>
+    z.union([
       listOfStringsSchema,
       namedMap(
         '^[a-zA-Z0-9._-]+$',
@@ -425,8 +466,8 @@ export const serviceSchema: z.ZodType = strictX({
           types(['null']),
         ]),
       ),
-    ])
-    .optional(),
+    ]),
+  ).optional(),
   oom_kill_disable: optTypes(['boolean', 'string']),
   oom_score_adj: z
     .union([types(['string']), types(['integer'], { minimum: -1000, maximum: 1000 })])
@@ -434,20 +475,22 @@ export const serviceSchema: z.ZodType = strictX({
   pid: optTypes(['string', 'null']),
   pids_limit: optTypes(['number', 'string']),
   platform: optTypes(['string']),
-  ports: uniqueList(
-    z.union([
-      types(['number']),
-      types(['string']),
-      strictX({
-        name: optTypes(['string']),
-        mode: optTypes(['string']),
-        host_ip: optTypes(['string']),
-        target: optTypes(['integer', 'string']),
-        published: optTypes(['string', 'integer']),
-        protocol: optTypes(['string']),
-        app_protocol: optTypes(['string']),
-      }),
-    ]),
+  ports: deferred(() =>
+    uniqueList(
+      z.union([
+        types(['number']),
+        types(['string']),
+        strictX({
+          name: optTypes(['string']),
+          mode: optTypes(['string']),
+          host_ip: optTypes(['string']),
+          target: optTypes(['integer', 'string']),
+          published: optTypes(['string', 'integer']),
+          protocol: optTypes(['string']),
+          app_protocol: optTypes(['string']),
+        }),
+      ]),
+    ),
   ).optional(),
   pre_start: z.array(preStartHookSchema).optional(),
   post_start: z.array(serviceHookSchema).optional(),
@@ -478,144 +521,160 @@ export const serviceSchema: z.ZodType = strictX({
   user: optTypes(['string']),
   uts: optTypes(['string']),
   userns_mode: optTypes(['string']),
-  volumes: uniqueList(
-    z.union([
-      types(['string']),
-      strictX({
-        type: types(['string'], { enum: ['bind', 'volume', 'tmpfs', 'cluster', 'npipe', 'image'] }),
-        source: optTypes(['string']),
-        target: optTypes(['string']),
-        read_only: optTypes(['boolean', 'string']),
-        consistency: optTypes(['string']),
-        bind: strictX({
-          propagation: optTypes(['string']),
-          create_host_path: optTypes(['boolean', 'string']),
-          recursive: types(['string'], {
-            enum: ['enabled', 'disabled', 'writable', 'readonly'],
+  volumes: deferred(() =>
+    uniqueList(
+      z.union([
+        types(['string']),
+        strictX({
+          type: types(['string'], {
+            enum: ['bind', 'volume', 'tmpfs', 'cluster', 'npipe', 'image'],
+          }),
+          source: optTypes(['string']),
+          target: optTypes(['string']),
+          read_only: optTypes(['boolean', 'string']),
+          consistency: optTypes(['string']),
+          bind: strictX({
+            propagation: optTypes(['string']),
+            create_host_path: optTypes(['boolean', 'string']),
+            recursive: types(['string'], {
+              enum: ['enabled', 'disabled', 'writable', 'readonly'],
+            }).optional(),
+            selinux: types(['string'], { enum: ['z', 'Z'] }).optional(),
           }).optional(),
-          selinux: types(['string'], { enum: ['z', 'Z'] }).optional(),
-        }).optional(),
-        volume: strictX({
-          labels: listOrDictSchema.optional(),
-          nocopy: optTypes(['boolean', 'string']),
-          subpath: optTypes(['string']),
-        }).optional(),
-        tmpfs: strictX({
-          size: z.union([types(['integer'], { minimum: 0 }), types(['string'])]).optional(),
-          mode: optTypes(['number', 'string']),
-        }).optional(),
-        image: strictX({
-          subpath: optTypes(['string']),
-        }).optional(),
-      }),
-    ]),
+          volume: strictX({
+            labels: listOrDictSchema.optional(),
+            nocopy: optTypes(['boolean', 'string']),
+            subpath: optTypes(['string']),
+          }).optional(),
+          tmpfs: strictX({
+            size: z.union([types(['integer'], { minimum: 0 }), types(['string'])]).optional(),
+            mode: optTypes(['number', 'string']),
+          }).optional(),
+          image: strictX({
+            subpath: optTypes(['string']),
+          }).optional(),
+        }),
+      ]),
+    ),
   ).optional(),
   volumes_from: uniqueList(types(['string'])).optional(),
   working_dir: optTypes(['string']),
 });
 
 /** `$defs.include`: Compose application or sub-projects to be included. */
-export const includeSchema: z.ZodType = z.union([
-  types(['string']),
-  strict({
-    path: stringOrListSchema.optional(),
-    env_file: stringOrListSchema.optional(),
-    project_directory: optTypes(['string']),
-  }),
-]);
+export const includeSchema: z.ZodType = deferred(() =>
+  z.union([
+    types(['string']),
+    strict({
+      path: stringOrListSchema.optional(),
+      env_file: stringOrListSchema.optional(),
+      project_directory: optTypes(['string']),
+    }),
+  ]),
+);
 
 /** `$defs.network`: Network configuration for the Compose application. */
-export const networkSchema: z.ZodType = mixed(
-  ['object', 'null'],
-  strictX({
-    name: optTypes(['string']),
-    driver: optTypes(['string']),
-    driver_opts: openMap('^.+$', types(['string', 'number'])).optional(),
-    ipam: strictX({
+export const networkSchema: z.ZodType = deferred(() =>
+  mixed(
+    ['object', 'null'],
+    strictX({
+      name: optTypes(['string']),
       driver: optTypes(['string']),
-      config: z
-        .array(
-          strictX({
-            subnet: optTypes(['string']),
-            ip_range: optTypes(['string']),
-            gateway: optTypes(['string']),
-            aux_addresses: namedMap('^.+$', types(['string'])).optional(),
-          }),
-        )
-        .optional(),
-      options: namedMap('^.+$', types(['string'])).optional(),
-    }).optional(),
-    external: mixed(
-      ['boolean', 'string', 'object'],
-      strictX({
-        name: optTypes(['string']),
-      }),
-    ).optional(),
-    internal: optTypes(['boolean', 'string']),
-    enable_ipv4: optTypes(['boolean', 'string']),
-    enable_ipv6: optTypes(['boolean', 'string']),
-    attachable: optTypes(['boolean', 'string']),
-    labels: listOrDictSchema.optional(),
-  }),
+      driver_opts: openMap('^.+$', types(['string', 'number'])).optional(),
+      ipam: strictX({
+        driver: optTypes(['string']),
+        config: z
+          .array(
+            strictX({
+              subnet: optTypes(['string']),
+              ip_range: optTypes(['string']),
+              gateway: optTypes(['string']),
+              aux_addresses: namedMap('^.+$', types(['string'])).optional(),
+            }),
+          )
+          .optional(),
+        options: namedMap('^.+$', types(['string'])).optional(),
+      }).optional(),
+      external: mixed(
+        ['boolean', 'string', 'object'],
+        strictX({
+          name: optTypes(['string']),
+        }),
+      ).optional(),
+      internal: optTypes(['boolean', 'string']),
+      enable_ipv4: optTypes(['boolean', 'string']),
+      enable_ipv6: optTypes(['boolean', 'string']),
+      attachable: optTypes(['boolean', 'string']),
+      labels: listOrDictSchema.optional(),
+    }),
+  ),
 );
 
 /** `$defs.volume`: Volume configuration for the Compose application. */
-export const volumeSchema: z.ZodType = mixed(
-  ['object', 'null'],
+export const volumeSchema: z.ZodType = deferred(() =>
+  mixed(
+    ['object', 'null'],
+    strictX({
+      name: optTypes(['string']),
+      driver: optTypes(['string']),
+      driver_opts: openMap('^.+$', types(['string', 'number'])).optional(),
+      external: mixed(
+        ['boolean', 'string', 'object'],
+        strictX({
+          name: optTypes(['string']),
+        }),
+      ).optional(),
+      labels: listOrDictSchema.optional(),
+    }),
+  ),
+);
+
+/** `$defs.secret`: Secret configuration for the Compose application. */
+export const secretSchema: z.ZodType = deferred(() =>
   strictX({
     name: optTypes(['string']),
-    driver: optTypes(['string']),
-    driver_opts: openMap('^.+$', types(['string', 'number'])).optional(),
+    environment: optTypes(['string']),
+    file: optTypes(['string']),
     external: mixed(
       ['boolean', 'string', 'object'],
-      strictX({
+      loose({
         name: optTypes(['string']),
       }),
     ).optional(),
     labels: listOrDictSchema.optional(),
+    driver: optTypes(['string']),
+    driver_opts: openMap('^.+$', types(['string', 'number'])).optional(),
+    template_driver: optTypes(['string']),
   }),
 );
 
-/** `$defs.secret`: Secret configuration for the Compose application. */
-export const secretSchema: z.ZodType = strictX({
-  name: optTypes(['string']),
-  environment: optTypes(['string']),
-  file: optTypes(['string']),
-  external: mixed(
-    ['boolean', 'string', 'object'],
-    loose({
-      name: optTypes(['string']),
-    }),
-  ).optional(),
-  labels: listOrDictSchema.optional(),
-  driver: optTypes(['string']),
-  driver_opts: openMap('^.+$', types(['string', 'number'])).optional(),
-  template_driver: optTypes(['string']),
-});
-
 /** `$defs.config`: Config configuration for the Compose application. */
-export const configSchema: z.ZodType = strictX({
-  name: optTypes(['string']),
-  content: optTypes(['string']),
-  environment: optTypes(['string']),
-  file: optTypes(['string']),
-  external: mixed(
-    ['boolean', 'string', 'object'],
-    loose({
-      name: optTypes(['string']),
-    }),
-  ).optional(),
-  labels: listOrDictSchema.optional(),
-  template_driver: optTypes(['string']),
-});
+export const configSchema: z.ZodType = deferred(() =>
+  strictX({
+    name: optTypes(['string']),
+    content: optTypes(['string']),
+    environment: optTypes(['string']),
+    file: optTypes(['string']),
+    external: mixed(
+      ['boolean', 'string', 'object'],
+      loose({
+        name: optTypes(['string']),
+      }),
+    ).optional(),
+    labels: listOrDictSchema.optional(),
+    template_driver: optTypes(['string']),
+  }),
+);
 
 /** `$defs.model`: Language Model for the Compose application. */
-export const modelSchema: z.ZodType = strictX({
-  name: optTypes(['string']),
-  model: types(['string']),
-  context_size: optTypes(['integer']),
-  runtime_flags: z.array(types(['string'])).optional(),
-});
+export const modelSchema: z.ZodType = deferred(() =>
+  strictX({
+    name: optTypes(['string']),
+    model: types(['string']),
+    context_size: optTypes(['integer']),
+    runtime_flags: z.array(types(['string'])).optional(),
+  }),
+);
 
 /** The whole compose file (compose_spec.json). */
 export const composeFileSchema: z.ZodType = strictX({

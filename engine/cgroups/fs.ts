@@ -188,16 +188,18 @@ async function unlinkPlainFiles(dir: string): Promise<boolean> {
 }
 
 /**
- * Runs `create` again (up to `attempts` times) when it failed because a directory vanished
- * (ENOENT): a concurrent remove() of a sibling may rmdir a shared empty parent between our mkdir
- * of the parent and of the child.
+ * Runs `create` again (up to `attempts` times) when it failed because a directory vanished: a
+ * concurrent remove() of a sibling may rmdir a shared empty parent between our mkdir of the
+ * parent and of the child (ENOENT), or while we write the parent's control files (ENODEV: the
+ * kernel refuses writes to a removed cgroup through a file opened before the rmdir).
  */
-export async function retryIfParentVanished<T>(create: () => Promise<T>, attempts = 3): Promise<T> {
+export async function retryIfParentVanished<T>(create: () => Promise<T>, attempts = 5): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await create();
     } catch (e) {
-      const vanished = e instanceof TscError && errnoOf(e.cause) === 'ENOENT';
+      const errno = e instanceof TscError ? errnoOf(e.cause) : undefined;
+      const vanished = errno === 'ENOENT' || errno === 'ENODEV';
       if (!vanished || i >= attempts) throw e;
     }
   }

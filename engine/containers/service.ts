@@ -368,6 +368,8 @@ export class ContainerManager implements ContainerService {
     this.timers.clear();
     this.health.clear();
     await Promise.allSettled([...this.monitors.values(), ...this.probes]);
+    // record writes not waited for (an exit's)
+    await Promise.allSettled([...this.writes.values()]);
     await this.collection.settled();
   }
 
@@ -1031,8 +1033,17 @@ export class ContainerManager implements ContainerService {
     // An auto-removed container's next durable state is `removing` (removeNow writes it): the
     // record on disk still says running until then, and a crash in between is recovered as an
     // exit (recover -> handleExit), which removes it again. So no write here for it.
-    if (autoRemove) this.records.set(id, r);
-    else await this.save(r);
+    this.records.set(id, r);
+    // The exit is reported without waiting for this fsync'd write (an auto-removed container's is
+    // the removal's own): should the engine die before it lands, the record on disk still says
+    // running, and the next start recovers the exit from the shim's exit record (recover ->
+    // handleExit; every cleanup step is idempotent). Later writes of the container queue after
+    // it, and close waits for it.
+    if (!autoRemove) {
+      void this.save(r).catch((e: unknown) =>
+        this.deps.log(`record the exit of ${id}: ${e instanceof Error ? e.message : String(e)}`),
+      );
+    }
     if (rec.oomKilled) this.emit(r, 'oom');
     this.emit(r, 'die', { exitCode: String(rec.exitCode) });
     this.bus.emit(`exit:${id}`, { code: rec.exitCode, restarting: restart });

@@ -357,6 +357,27 @@ d('engine containers with real clients', () => {
     await docker.getContainer('tsc-keep').remove({ force: true });
     await docker.getContainer('tsc-gone').remove();
   });
+
+  it('keeps a stop that was answered when the engine is SIGKILLed at once (its writes may not have landed)', async () => {
+    // the exit's record and network state are written after the answer: the restart must
+    // recover both (the shim's exit record; the network's resume drops the veth-less endpoint)
+    const net = await docker.createNetwork({ Name: 'tsc-stop-kill' });
+    const c = await docker.createContainer({
+      Image: 'busybox:1.36',
+      name: 'tsc-stop-kill',
+      Cmd: ['sh', '-c', "trap 'exit 3' TERM; sleep 1000 & wait"],
+      HostConfig: { NetworkMode: 'tsc-stop-kill' },
+    });
+    await c.start();
+    await c.stop({ t: 5 });
+    await engine.kill();
+    engine = await fx.restart();
+    docker = engine.docker;
+    const i = await docker.getContainer('tsc-stop-kill').inspect();
+    expect(i.State).toMatchObject({ Status: 'exited', Running: false, ExitCode: 3 });
+    await docker.getContainer('tsc-stop-kill').remove();
+    await docker.getNetwork(net.id).remove();
+  });
 });
 
 /** Container actions from the event stream between `since` and now. */

@@ -45,6 +45,7 @@ import {
   type NetworkRules,
   restoreIpForward,
   syncRules,
+  type RulesState,
 } from './iptables.js';
 import { expandPortSpec, PortProxy, type PortSpec, type PublishedPort } from './ports.js';
 
@@ -401,6 +402,9 @@ function netError(
 export class NetworkManager {
   private networks = new Map<string, NetworkState>();
   private savedIpForward: string | undefined;
+  /** What the last iptables / ip6tables sync left in place (see syncRules). */
+  private readonly rules4: RulesState = {};
+  private readonly rules6: RulesState = {};
   private readonly dns: EmbeddedDns;
   private readonly proxy = new PortProxy();
   private readonly useIptables: boolean;
@@ -1078,7 +1082,7 @@ export class NetworkManager {
         .filter((p) => !p.hostIp.startsWith('127.'))
         .map((p) => ({ ...p })),
     }));
-    await syncRules(rules);
+    await syncRules(rules, 4, this.rules4);
     await this.syncIp6Rules();
     const nat = rules.some((r) => !r.internal);
     if (nat && this.savedIpForward === undefined) this.savedIpForward = enableIpForward();
@@ -1118,7 +1122,7 @@ export class NetworkManager {
             .map((x) => ({ ...x, containerIp: ep.ipv6 }));
         }),
     }));
-    await syncRules(rules, 6);
+    await syncRules(rules, 6, this.rules6);
     this.ip6Rules = v6.length > 0;
   }
 

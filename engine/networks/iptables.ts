@@ -153,17 +153,29 @@ export function renderRules(
   ].join('\n');
 }
 
-/** The `iptables-restore --noflush` input that removes our jumps and chains (either family). */
-export function renderRemoval(present: readonly OurJump[]): string {
-  const lines = (table: string): string[] => [
-    ...present.filter((j) => j.table === table).map((j) => `-D ${j.from} ${j.match}-j ${j.chain}`),
-    ...[...new Set(OUR_CHAINS.filter((c) => c.table === table).map((c) => c.chain))].flatMap(
-      (c) => [`-F ${c}`, `-X ${c}`],
-    ),
-  ];
-  return ['*nat', ...lines('nat'), 'COMMIT', '*filter', ...lines('filter'), 'COMMIT', ''].join(
-    '\n',
-  );
+/** Names of our chains (both tables). */
+const OUR_CHAIN_NAMES: readonly string[] = [...new Set(OUR_CHAINS.map((c) => c.chain))];
+
+/**
+ * The `iptables-restore --noflush` input that removes our jumps and chains (either family):
+ * `present` jumps deleted, then the `chains` (default: all of ours) flushed and deleted. A table
+ * with nothing to do is left out (each table commits on its own, so an earlier failed removal may
+ * have removed one table's part already).
+ */
+export function renderRemoval(
+  present: readonly OurJump[],
+  chains: readonly string[] = OUR_CHAIN_NAMES,
+): string {
+  const table = (name: string): string[] => {
+    const lines = [
+      ...present.filter((j) => j.table === name).map((j) => `-D ${j.from} ${j.match}-j ${j.chain}`),
+      ...[...new Set(OUR_CHAINS.filter((c) => c.table === name).map((c) => c.chain))]
+        .filter((c) => chains.includes(c))
+        .flatMap((c) => [`-F ${c}`, `-X ${c}`]),
+    ];
+    return lines.length === 0 ? [] : [`*${name}`, ...lines, 'COMMIT'];
+  };
+  return [...table('nat'), ...table('filter'), ''].join('\n');
 }
 
 /** True when `iptables-save` and `iptables-restore` (`ip6tables-*` for 6) can be run. */
@@ -197,25 +209,52 @@ async function run(file: string, args: readonly string[], input = ''): Promise<s
 }
 
 /**
+ * What {@link syncRules} last left in place for one family (kept by the caller between calls):
+ * `jumps` undefined until a sync has looked at the host.
+ */
+export interface RulesState {
+  jumps?: readonly OurJump[];
+}
+
+/**
  * Makes our chains match `networks` (creating chains and jumps when first needed), or removes
  * every chain and jump of ours when `networks` is empty; `family` 6 does the same with
- * ip6tables. Throws TSC_NETWORK from iptables.
+ * ip6tables. Each sync reads the host's rules first (`iptables-save`: jumps someone else removed
+ * are put back), except the removal of everything when `state` knows what the last sync left:
+ * then one `iptables-restore` (a `down` that removes the last network spawns one process, not
+ * two), and only if that fails because the host changed behind us, the reading way. Throws
+ * TSC_NETWORK from iptables.
  */
 export async function syncRules(
   networks: readonly NetworkRules[],
   family: IpFamily = 4,
+  state: RulesState = {},
 ): Promise<void> {
   const tool = family === 6 ? 'ip6tables' : 'iptables';
+  if (networks.length === 0 && state.jumps !== undefined) {
+    if (state.jumps.length === 0) return;
+    try {
+      await run(`${tool}-restore`, ['--noflush'], renderRemoval(state.jumps));
+      state.jumps = [];
+      return;
+    } catch {
+      // a jump or chain of ours was changed by someone else: read what is there
+    }
+  }
   const save = await run(`${tool}-save`, []);
   const lines = new Set(save.split('\n').map((l) => l.trim()));
   const present = chainsOf(family).filter((j) => lines.has(`-A ${j.from} ${j.match}-j ${j.chain}`));
   if (networks.length === 0) {
-    if (!save.includes('TSCOMPOSE-')) return;
-    await run(`${tool}-restore`, ['--noflush'], renderRemoval(present));
+    // declared chains (`:TSCOMPOSE-DNAT - [0:0]`), whether or not a jump leads to them
+    const chains = OUR_CHAIN_NAMES.filter((c) => save.includes(`\n:${c} `));
+    if (present.length > 0 || chains.length > 0)
+      await run(`${tool}-restore`, ['--noflush'], renderRemoval(present, chains));
+    state.jumps = [];
     return;
   }
   const missing = chainsOf(family).filter((j) => !present.includes(j));
   await run(`${tool}-restore`, ['--noflush'], renderRules(networks, missing, family));
+  state.jumps = chainsOf(family);
 }
 
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';

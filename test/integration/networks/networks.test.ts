@@ -416,6 +416,16 @@ d('networks (root, netns stand-ins)', () => {
     expect(manager.state()).toEqual({ networks: {}, savedIpForward: undefined });
   });
 
+  it('removes its chains when the last network goes even after someone deleted one of its jumps', async () => {
+    const id = (await manager.create({ Name: 'tsc-test-jump' })).Id;
+    expect(iptablesState()).toContain('-A FORWARD -j TSCOMPOSE-FORWARD');
+    // a firewall reload elsewhere: the removal's one iptables-restore fails, it reads and retries
+    execFileSync('iptables', ['-t', 'filter', '-D', 'FORWARD', '-j', 'TSCOMPOSE-FORWARD']);
+    await manager.remove(id);
+    expect(iptablesState()).toBe(iptablesBefore);
+    expect(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim()).toBe(ipForwardBefore);
+  });
+
   function holderPath(): string {
     return `/proc/${holder.pid}/ns/net`;
   }

@@ -195,6 +195,13 @@ describe('iptables rules', () => {
     );
   });
 
+  it('leaves out a table with nothing of ours left (a removal half done before)', () => {
+    expect(renderRemoval([], ['TSCOMPOSE-FORWARD'])).toBe(
+      ['*filter', '-F TSCOMPOSE-FORWARD', '-X TSCOMPOSE-FORWARD', 'COMMIT', ''].join('\n'),
+    );
+    expect(renderRemoval([], [])).toBe('');
+  });
+
   it('removes only the jumps present, then flushes and deletes our chains', () => {
     expect(renderRemoval([OUR_CHAINS[3]])).toBe(
       [

@@ -66,62 +66,81 @@ async function fsyncDir(dir: string): Promise<void> {
  * {@link BackgroundDeletions.quietMs} and then run one tree at a time: `rm -rf` is many small
  * calls on the libuv pool (four threads), and started at once during a burst of removals
  * (`down` of ten containers) they queued ahead of every request's file I/O (bench/compose-up:
- * `down` of 10 went 388 -> 333 ms with them out of the way). Failures are ignored: the trash is
- * swept again at the next engine start. The timer never keeps the process alive;
- * {@link settled} runs what is left at once.
+ * `down` of 10 went 388 -> 333 ms with them out of the way). A deletion waits at most
+ * {@link BackgroundDeletions.maxDelayMs}, quiet or not. Failures are ignored: the trash is swept
+ * again at the next engine start. The waits never keep the process alive; {@link settled} ends a
+ * wait and runs what is left at once.
  */
 export class BackgroundDeletions {
-  readonly #pending: string[] = [];
+  readonly #pending: { readonly dir: string; readonly at: number }[] = [];
   #lastStart = 0;
-  #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  /** Ends the current pause early ({@link settled}). */
+  #wake: (() => void) | undefined;
+  #urgent = false;
 
-  /** @param quietMs how long no deletion may have been asked for before one runs (ms) */
-  constructor(readonly quietMs = 250) {}
+  /**
+   * @param quietMs how long no deletion may have been asked for before one runs (ms)
+   * @param maxDelayMs how long a queued deletion waits at most, quiet or not (ms): a steady
+   *   stream of removals (a loop of `run --rm`) must not keep the trash growing
+   */
+  constructor(
+    readonly quietMs = 250,
+    readonly maxDelayMs = 2000,
+  ) {}
 
   /** Queues the deletion of `dir` (absolute) and everything under it. */
   start(dir: string): void {
-    this.#pending.push(dir);
-    this.#lastStart = Date.now();
-    if (this.#running === undefined && this.#timer === undefined) this.#arm(this.quietMs);
+    const now = performance.now();
+    this.#pending.push({ dir, at: now });
+    this.#lastStart = now;
+    this.#kick();
   }
 
-  #arm(ms: number): void {
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      const quietFor = Date.now() - this.#lastStart;
-      if (quietFor < this.quietMs) this.#arm(this.quietMs - quietFor);
-      else void this.#drain(false);
-    }, ms);
-    this.#timer.unref();
-  }
-
-  /** Deletes the queued trees one after another; unless `now`, pauses while deletions are asked for. */
-  #drain(now: boolean): Promise<void> {
-    this.#running ??= (async () => {
-      for (let dir = this.#pending.shift(); dir !== undefined; dir = this.#pending.shift()) {
-        await fsp.rm(dir, { recursive: true, force: true }).catch(() => undefined);
-        const quietFor = Date.now() - this.#lastStart;
-        if (!now && this.#pending.length > 0 && quietFor < this.quietMs) {
-          await new Promise((resolve) => setTimeout(resolve, this.quietMs - quietFor).unref());
-        }
-      }
-    })().finally(() => {
+  #kick(): void {
+    if (this.#running !== undefined) return;
+    this.#running = this.#drain().finally(() => {
       this.#running = undefined;
       // queued after the loop's last look
-      if (this.#pending.length > 0 && this.#timer === undefined) this.#arm(this.quietMs);
+      if (this.#pending.length > 0) this.#kick();
     });
-    return this.#running;
+  }
+
+  /** ms to wait before the next deletion: 0 when urgent, quiet long enough, or waited too long. */
+  #waitMs(): number {
+    const first = this.#pending[0];
+    if (this.#urgent || first === undefined) return 0;
+    const now = performance.now();
+    if (now - first.at >= this.maxDelayMs) return 0;
+    return Math.max(0, this.quietMs - (now - this.#lastStart));
+  }
+
+  /** Deletes the queued trees one after another, pausing while deletions are being asked for. */
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const wait = this.#waitMs();
+      if (wait > 0) {
+        // the timer never keeps the process alive; settled() ends the pause at once
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+          setTimeout(resolve, wait).unref();
+        });
+        this.#wake = undefined;
+        continue;
+      }
+      const next = this.#pending.shift();
+      if (next) await fsp.rm(next.dir, { recursive: true, force: true }).catch(() => undefined);
+    }
   }
 
   /** Runs every queued deletion now and resolves when none is left (also those queued meanwhile). */
   async settled(): Promise<void> {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    while (this.#pending.length > 0 || this.#running !== undefined) {
-      await (this.#running ?? this.#drain(true));
+    this.#urgent = true;
+    try {
+      this.#wake?.();
+      while (this.#running !== undefined) await this.#running;
+    } finally {
+      this.#urgent = false;
     }
   }
 }

@@ -80,6 +80,30 @@ describe('engine/state BackgroundDeletions', () => {
     expect([existsSync(a), existsSync(b)]).toEqual([false, false]);
   });
 
+  it('must end a wait when settled() is awaited (nothing else need keep the process alive)', async () => {
+    const d = new BackgroundDeletions(60_000, 60_000);
+    const a = tree('a');
+    d.start(a);
+    await sleep(20);
+    const t0 = Date.now();
+    await d.settled();
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(existsSync(a)).toBe(false);
+  });
+
+  it('must not wait longer than maxDelayMs under a steady stream of removals', async () => {
+    const d = new BackgroundDeletions(150, 300);
+    const a = tree('a');
+    d.start(a);
+    // a new removal every 50 ms never leaves 150 ms of quiet
+    for (let i = 0; i < 12; i++) {
+      await sleep(50);
+      d.start(join(dir, `gone-${i}`));
+    }
+    expect(existsSync(a)).toBe(false);
+    await d.settled();
+  });
+
   it('must pick up a tree queued while it deletes, and ignore one already gone', async () => {
     const d = new BackgroundDeletions(20);
     const a = tree('a');

@@ -213,7 +213,7 @@ async function run(file: string, args: readonly string[], input = ''): Promise<s
  * `jumps` undefined until a sync has looked at the host.
  */
 export interface RulesState {
-  jumps?: readonly OurJump[];
+  jumps?: readonly OurJump[] | undefined;
 }
 
 /**
@@ -233,14 +233,19 @@ export async function syncRules(
   const tool = family === 6 ? 'ip6tables' : 'iptables';
   if (networks.length === 0 && state.jumps !== undefined) {
     if (state.jumps.length === 0) return;
+    const jumps = state.jumps;
+    // unknown until this restore has worked (a failure may leave one table done)
+    state.jumps = undefined;
     try {
-      await run(`${tool}-restore`, ['--noflush'], renderRemoval(state.jumps));
+      await run(`${tool}-restore`, ['--noflush'], renderRemoval(jumps));
       state.jumps = [];
       return;
     } catch {
       // a jump or chain of ours was changed by someone else: read what is there
     }
   }
+  // whatever happens below, only a restore that worked says what is left
+  state.jumps = undefined;
   const save = await run(`${tool}-save`, []);
   const lines = new Set(save.split('\n').map((l) => l.trim()));
   const present = chainsOf(family).filter((j) => lines.has(`-A ${j.from} ${j.match}-j ${j.chain}`));

@@ -62,12 +62,19 @@ export async function openProject(
  * is synchronous, so the requests are sent first and their answers wait in the socket), and
  * that answer is used when the loaded project has that name; otherwise, or when the daemon
  * cannot be reached yet (not started: `openProject` reports that after the compose file's own
- * errors, as before), one after the other. Same results and errors as calling both in turn.
+ * errors, as before), one after the other. `check` runs on the loaded project before the answer
+ * is read, so its errors come first as they did. Same results and errors as calling openProject,
+ * the checks and observe in turn.
  * @throws as openProject and observe
  */
 export async function openProjectObserved(
   g: GlobalOptions,
-  o: { readonly optional?: boolean; readonly start?: boolean },
+  o: {
+    readonly optional?: boolean;
+    readonly start?: boolean;
+    /** Checks of the loaded project (service names...), run before the daemon's answer is read. */
+    readonly check?: (ctx: ProjectContext) => void;
+  },
   observeOptions: { readonly images?: boolean } = {},
 ): Promise<{ ctx: ProjectContext; observed: ObservedState }> {
   const early = g.projectName;
@@ -87,6 +94,7 @@ export async function openProjectObserved(
     }
   }
   const ctx = await openProject(g, o, client);
+  o.check?.(ctx);
   const observed =
     prefetch !== undefined && ctx.name === early
       ? await prefetch

@@ -55,10 +55,9 @@ export async function runDown(
   // reconcileDown needs no image list (--rmi removes the images the containers name)
   const { ctx, observed: all } = await openProjectObserved(
     g,
-    { optional: true },
+    { optional: true, check: (c) => checkServices(c, services) },
     { images: false },
   );
-  checkServices(ctx, services);
   const observed =
     services.length === 0
       ? all

@@ -156,11 +156,15 @@ export async function runUp(
 ): Promise<number> {
   const opts = upOptions(services, o);
   const since = Math.floor(Date.now() / 1000);
-  const { ctx, observed } = await openProjectObserved(g, { start: true });
+  const { ctx, observed } = await openProjectObserved(g, {
+    start: true,
+    check: (c) => {
+      checkServices(c, services);
+      if (o.exitCodeFrom !== undefined) checkServices(c, [o.exitCodeFrom]);
+    },
+  });
   const loaded = ctx.loaded;
   if (!loaded) return 1;
-  checkServices(ctx, services);
-  if (o.exitCodeFrom !== undefined) checkServices(ctx, [o.exitCodeFrom]);
   const plan = reconcileUp(loaded.project, observed, {
     ...opts,
     translate: translateContext(loaded),

@@ -7,6 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { openProjectObserved } from '../../../cli/commands/common';
+import { runDown } from '../../../cli/commands/down';
+import { runUp } from '../../../cli/commands/up';
 
 let dir = '';
 let socket = '';
@@ -109,6 +111,16 @@ describe('openProjectObserved', () => {
         {},
       ),
     ).rejects.toThrow(/bad\.yaml/);
+  });
+
+  it('must report an unknown service before an unreachable daemon (down, up)', async () => {
+    const g = {
+      file: [path.join(dir, 'compose.yaml')],
+      projectName: 'p1',
+      host: `unix://${path.join(dir, 'missing.sock')}`,
+    };
+    await expect(runDown(g, {}, ['nosuch'])).rejects.toThrow('no such service: nosuch');
+    await expect(runUp(g, ['nosuch'], { detach: true })).rejects.toThrow('no such service: nosuch');
   });
 
   it('must report an unreachable daemon when the compose file loads', async () => {

@@ -140,7 +140,8 @@ function assertAscii(file: string): void {
  * Bundles `<distCli>/main.js` into `<distCli>/tscompose.bundle.js` (CommonJS, Node 20, minified,
  * ASCII only) and removes a stale code cache beside it. Native
  * addons (`*.node`) stay external; modules loaded with createRequire at run time stay outside
- * the bundle and resolve from node_modules as before. Throws esbuild's error on failure.
+ * the bundle and resolve from node_modules as before. Throws esbuild's error on failure, and
+ * TscError TSC_BUILD when the bundle is not pure ASCII.
  */
 export async function makeBundle(distCli: string): Promise<string> {
   const outfile = path.join(distCli, BUNDLE_FILE);

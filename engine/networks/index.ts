@@ -1082,13 +1082,17 @@ export class NetworkManager {
         .filter((p) => !p.hostIp.startsWith('127.'))
         .map((p) => ({ ...p })),
     }));
-    await syncRules(rules, 4, this.rules4);
-    await this.syncIp6Rules();
     const nat = rules.some((r) => !r.internal);
-    if (nat && this.savedIpForward === undefined) this.savedIpForward = enableIpForward();
-    if (!nat && this.savedIpForward !== undefined) {
-      restoreIpForward(this.savedIpForward);
-      this.savedIpForward = undefined;
+    try {
+      await syncRules(rules, 4, this.rules4);
+      await this.syncIp6Rules();
+      if (nat && this.savedIpForward === undefined) this.savedIpForward = enableIpForward();
+    } finally {
+      // the last NAT network is gone: ip_forward goes back, even when iptables failed
+      if (!nat && this.savedIpForward !== undefined) {
+        restoreIpForward(this.savedIpForward);
+        this.savedIpForward = undefined;
+      }
     }
   }
 

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 
+import { lazy } from '../../base/lazy.js';
+
 /** A JSON-schema `type` name as the Compose schema uses them. */
 export type JsonKind = 'string' | 'number' | 'integer' | 'boolean' | 'null' | 'object' | 'array';
 
@@ -82,22 +84,25 @@ const plainOptionalTypes = new Map<string, z.ZodType>();
  */
 export function types(kinds: readonly JsonKind[], rules?: ScalarRules): z.ZodType {
   if (rules !== undefined) return typesWithRules(kinds, rules);
-  const key = kinds.join('|');
-  let schema = plainTypes.get(key);
-  if (schema === undefined) {
-    schema = typesWithRules(kinds, {});
-    plainTypes.set(key, schema);
-  }
-  return schema;
+  return sharedFor(plainTypes, kinds, () => typesWithRules(kinds, {}));
 }
 
 /** `types(kinds).optional()`, shared by every caller asking for the same kinds. */
 export function optTypes(kinds: readonly JsonKind[]): z.ZodType {
+  return sharedFor(plainOptionalTypes, kinds, () => types(kinds).optional());
+}
+
+/** The schema `cache` holds for `kinds`, made by `make` the first time. */
+function sharedFor(
+  cache: Map<string, z.ZodType>,
+  kinds: readonly JsonKind[],
+  make: () => z.ZodType,
+): z.ZodType {
   const key = kinds.join('|');
-  let schema = plainOptionalTypes.get(key);
+  let schema = cache.get(key);
   if (schema === undefined) {
-    schema = types(kinds).optional();
-    plainOptionalTypes.set(key, schema);
+    schema = make();
+    cache.set(key, schema);
   }
   return schema;
 }
@@ -215,21 +220,17 @@ export function closedShapes(): (readonly string[])[] {
  * required key: absent, it is reported as zod's own `nonoptional`, not as missing.
  */
 export function deferred(make: () => z.ZodType): z.ZodType {
-  let schema: z.ZodType | undefined;
   const slot: DeferredSlot = {
-    build: () => {
-      if (schema === undefined) {
-        const outer = shapeTarget;
-        slot.built = [];
-        shapeTarget = slot.built;
-        try {
-          schema = make();
-        } finally {
-          shapeTarget = outer;
-        }
+    // the shapes the builder defines go into this slot, in their place
+    build: lazy(() => {
+      const outer = shapeTarget;
+      shapeTarget = slot.built = [];
+      try {
+        return make();
+      } finally {
+        shapeTarget = outer;
       }
-      return schema;
-    },
+    }),
     built: undefined,
   };
   shapeTarget.push(slot);

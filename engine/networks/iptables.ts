@@ -231,21 +231,19 @@ export async function syncRules(
   state: RulesState = {},
 ): Promise<void> {
   const tool = family === 6 ? 'ip6tables' : 'iptables';
-  if (networks.length === 0 && state.jumps !== undefined) {
-    if (state.jumps.length === 0) return;
-    const jumps = state.jumps;
-    // unknown until this restore has worked (a failure may leave one table done)
-    state.jumps = undefined;
+  const known = state.jumps;
+  if (networks.length === 0 && known?.length === 0) return;
+  // unknown until a restore has worked (a failed one may have done one table)
+  state.jumps = undefined;
+  if (networks.length === 0 && known !== undefined) {
     try {
-      await run(`${tool}-restore`, ['--noflush'], renderRemoval(jumps));
+      await run(`${tool}-restore`, ['--noflush'], renderRemoval(known));
       state.jumps = [];
       return;
     } catch {
       // a jump or chain of ours was changed by someone else: read what is there
     }
   }
-  // whatever happens below, only a restore that worked says what is left
-  state.jumps = undefined;
   const save = await run(`${tool}-save`, []);
   const lines = new Set(save.split('\n').map((l) => l.trim()));
   const present = chainsOf(family).filter((j) => lines.has(`-A ${j.from} ${j.match}-j ${j.chain}`));

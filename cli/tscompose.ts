@@ -1,8 +1,16 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS TSCOMPOSE_SAVED_NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node
 /**
  * The installed `tscompose` executable: runs the bundled CLI (tscompose.bundle.js beside it, made
  * by cli/make-bundle.ts) through V8's code cache, so a command starts in about a third of the
  * time of loading ~400 modules one by one. Owns the cache file only; every behaviour is in main.ts.
+ *
+ * The `#!` line (GNU env(1) `-S`, coreutils >= 8.30) starts node without `NODE_EXTRA_CA_CERTS`:
+ * Node 20 reads and parses that file, and builds its root certificate store, before any
+ * JavaScript runs (~50-80 ms per command on the 2-vCPU VM), and this process makes no TLS
+ * connection (the CLI talks plain HTTP to a unix socket or `tcp://`; registries are the
+ * daemon's). The value travels in `TSCOMPOSE_SAVED_NODE_EXTRA_CA_CERTS` and is put back by
+ * {@link restoreExtraCaCerts}, so everything the CLI starts (the engine daemon, which pulls over
+ * TLS) gets the user's environment unchanged.
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -67,6 +75,19 @@ function loadBundle(): { main: typeof Main.main; script: vm.Script; cached: bool
   return { main, script, cached: cachedData !== undefined && !script.cachedDataRejected };
 }
 
+/**
+ * Puts back the `NODE_EXTRA_CA_CERTS` the `#!` line moved aside (unset when it was unset or
+ * empty) and drops the carrier variable. Nothing happens when node ran this file directly
+ * (`node tscompose.js`: the variable was never moved). Mutates `env`.
+ */
+function restoreExtraCaCerts(env: NodeJS.ProcessEnv): void {
+  const saved = env['TSCOMPOSE_SAVED_NODE_EXTRA_CA_CERTS'];
+  if (saved === undefined) return;
+  delete env['TSCOMPOSE_SAVED_NODE_EXTRA_CA_CERTS'];
+  if (saved !== '') env['NODE_EXTRA_CA_CERTS'] = saved;
+}
+
+restoreExtraCaCerts(process.env);
 const { main, script, cached } = loadBundle();
 void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;

@@ -22,6 +22,7 @@ const SIZES = (process.env.BENCH_SIZES ?? '1,5,10,20').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** BENCH_TOOLS=tscompose,podman-compose measures only those (default: all three). */
 const TOOLS = process.env.BENCH_TOOLS?.split(',');
+/** The installed command (run through its `#!` line, as `tscompose` runs from PATH). */
 const CLI = path.resolve(__dirname, '..', '..', 'cli', 'tscompose.js');
 
 /** One compose implementation + its daemon, as the bench drives it. */
@@ -165,7 +166,7 @@ async function startOurs(): Promise<Tool> {
   const { home, api, stop } = await startBenchEngine();
   return {
     name: 'tscompose',
-    argv: (p, f, args) => [process.execPath, CLI, '-p', p, '-f', f, ...args],
+    argv: (p, f, args) => [CLI, '-p', p, '-f', f, ...args],
     env: { ...process.env, DOCKER_HOST: `unix://${home.socket}` },
     ...dockerCounter(api),
     stop,

@@ -10,6 +10,7 @@ import { Duplex, type Writable } from 'node:stream';
 
 import { EngineError } from '../../base/errors.js';
 import { errorBody, errorResponse } from './errors.js';
+import { readUpgradeBody } from './upgrade-body.js';
 import { API_VERSION, ENGINE_VERSION, splitVersion } from './version.js';
 
 /** HTTP methods the API uses. */
@@ -213,6 +214,14 @@ export class Router {
         return;
       }
       let bodyPromise: Promise<Buffer> | undefined;
+      // stream bytes read along with an upgrade's body, handed on at hijack
+      let upgradeRest: Buffer = Buffer.alloc(0);
+      if (upgrade) {
+        // Node parses no body on an upgrade: take it off the raw bytes before the stream
+        const u = await readUpgradeBody(req.headers, upgrade.head, upgrade.socket);
+        bodyPromise = Promise.resolve(u.body);
+        upgradeRest = u.rest;
+      }
       const readBody = (): Promise<Buffer> =>
         (bodyPromise ??= new Promise<Buffer>((resolve, reject) => {
           const chunks: Buffer[] = [];
@@ -296,7 +305,7 @@ export class Router {
               ...Object.entries(commonHeaders()).map(([k, v]) => `${k}: ${v}`),
             ];
             upgrade.socket.write(`${head.join('\r\n')}\r\n\r\n`);
-            if (upgrade.head.length > 0) upgrade.socket.unshift(upgrade.head);
+            if (upgradeRest.length > 0) upgrade.socket.unshift(upgradeRest);
             return upgrade.socket;
           }
           if (!res) return conn;

@@ -82,6 +82,17 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
       });
       return { rc: r.status ?? -1, out: r.stdout, err: r.stderr };
     };
+    /** `tsc` with `input` on its stdin (a pipe). */
+    const tscIn = (input: string, ...args: string[]): { rc: number; out: string; err: string } => {
+      const r = spawnSync(process.execPath, [CLI, '--progress', 'plain', ...args], {
+        cwd: dir,
+        env: { ...process.env, DOCKER_HOST: backend().host, WEB_PORT: String(port) },
+        encoding: 'utf8',
+        input,
+        timeout: 120_000,
+      });
+      return { rc: r.status ?? -1, out: r.stdout, err: r.stderr };
+    };
     const ps = (
       ...args: string[]
     ): { Name: string; Service: string; State: string; Health: string; ID: string }[] => {
@@ -158,6 +169,13 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
       expect(ids()).toEqual(before);
     }, 60_000);
 
+    it('exec -T passes piped stdin through as is (no request bytes before it)', () => {
+      const cat = tscIn('piped\n', 'exec', '-T', 'web', 'cat');
+      expect(cat.err).toBe('');
+      expect(cat.out).toBe('piped\n');
+      expect(tscIn('123456789', 'exec', '-T', 'web', 'wc', '-c').out.trim()).toBe('9');
+    });
+
     it('exec must run in the container and pass its exit code through', () => {
       const w = tsc('exec', '-T', 'web', 'sh', '-c', 'echo kept > /data/marker; echo done');
       expect(w).toMatchObject({ rc: 0, out: 'done\n' });
@@ -206,7 +224,7 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
         `services:
   quits:
     image: busybox:1.36
-    command: ["sh", "-c", "echo bye; sleep 1; exit 3"]
+    command: ["sh", "-c", "echo bye; sleep 1; echo last; exit 3"]
   stays:
     image: busybox:1.36
     command: ["sleep", "3600"]
@@ -219,6 +237,11 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
         expect(r.rc).toBe(3);
         expect(r.out).toContain('quits-1  | bye');
         expect(r.out).toContain('\nquits-1 exited with code 3\n');
+        // the line printed just before the exit comes before the exit notice, as docker compose's
+        expect(r.out.indexOf('quits-1  | last')).toBeGreaterThan(0);
+        expect(r.out.indexOf('quits-1  | last')).toBeLessThan(
+          r.out.indexOf('quits-1 exited with code 3'),
+        );
         expect(r.err).toContain('Aborting on container exit...');
         const states = tsc(...f, 'ps', '-a', '--format', '{{.Service}} {{.State}}').out;
         expect(

@@ -123,6 +123,16 @@ describe('engine/api server dispatch', () => {
         out.end('{"a":2}\n');
         return undefined;
       })
+      .add('POST', '/rawjson', async (c) => {
+        const body = await c.json();
+        const conn = c.hijack();
+        let data = '';
+        conn.on('data', (d: Buffer) => {
+          data += d.toString();
+          if (data.endsWith('!')) conn.end(`json:${JSON.stringify(body)} stream:${data}`);
+        });
+        return undefined;
+      })
       .add('POST', '/raw', (c) => {
         const conn = c.hijack();
         conn.on('data', (d: Buffer) => conn.end(`echo:${d.toString()}`));
@@ -217,6 +227,67 @@ describe('engine/api server dispatch', () => {
     expect(got.headers['content-type']).toBe('application/vnd.docker.raw-stream');
     expect(got.headers.upgrade).toBe('tcp');
     expect(got.data).toBe('echo:ping');
+  });
+
+  /** Writes `parts` on a raw connection, 20 ms apart, and returns everything read back. */
+  const exchange = (parts: string[]): Promise<string> =>
+    new Promise<string>((resolve, reject) => {
+      const conn = connect(socket);
+      let data = '';
+      conn.on('data', (d: Buffer) => (data += d.toString()));
+      conn.on('end', () => resolve(data));
+      conn.on('error', reject);
+      const next = (i: number): void => {
+        const part = parts[i];
+        if (part === undefined) return;
+        conn.write(part);
+        setTimeout(() => next(i + 1), 20);
+      };
+      next(0);
+    });
+  const upgradeHead = (extra: string): string =>
+    `POST /v1.43/rawjson HTTP/1.1\r\nHost: engine\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n` +
+    `Content-Type: application/json\r\n${extra}\r\n`;
+  const streamOf = (raw: string): string => raw.slice(raw.indexOf('\r\n\r\n') + 4);
+
+  describe('the body of an upgrade request is not part of the stream', () => {
+    const json = '{"Detach":false,"Tty":false}';
+    it('Content-Length: body and stream bytes in one write (docker CLI, dockerode exec start)', async () => {
+      const raw = await exchange([
+        `${upgradeHead(`Content-Length: ${json.length}\r\n`)}${json}hi!`,
+      ]);
+      expect(raw).toMatch(/^HTTP\/1\.1 101 UPGRADED\r\n/);
+      expect(streamOf(raw)).toBe(`json:${json} stream:hi!`);
+    });
+    it('Content-Length: a body that arrives in pieces after the headers', async () => {
+      const head = upgradeHead(`Content-Length: ${json.length}\r\n`);
+      const raw = await exchange([
+        head + json.slice(0, 5),
+        json.slice(5, 12),
+        json.slice(12),
+        'x!',
+      ]);
+      expect(streamOf(raw)).toBe(`json:${json} stream:x!`);
+    });
+    it('chunked without a body (dockerode attach): the terminating chunk is not stdin', async () => {
+      const raw = await exchange([`${upgradeHead('Transfer-Encoding: chunked\r\n')}0\r\n\r\nin!`]);
+      expect(streamOf(raw)).toBe('json:{} stream:in!');
+    });
+    it('chunked with a body split across writes and a trailer field', async () => {
+      const size = json.length.toString(16);
+      const raw = await exchange([
+        `${upgradeHead('Transfer-Encoding: chunked\r\n')}${size}\r\n${json.slice(0, 9)}`,
+        `${json.slice(9)}\r\n0\r`,
+        '\nX-Trailer: 1\r\n\r\nab',
+        'c!',
+      ]);
+      expect(streamOf(raw)).toBe(`json:${json} stream:abc!`);
+    });
+    it('a malformed chunk size is answered 400, nothing hijacked', async () => {
+      const raw = await exchange([`${upgradeHead('Transfer-Encoding: chunked\r\n')}zz\r\n`]);
+      expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+      expect(raw).toContain('bad chunk size zz');
+    });
   });
 
   it('hijacks without Upgrade as a 200 raw stream that is not chunked', async () => {

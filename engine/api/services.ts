@@ -185,6 +185,23 @@ export interface ImageService {
     out: Writable,
     ctx: OperationContext,
   ): Promise<void>;
+  /**
+   * Import (`POST /images/create?fromSrc=-`, `docker import`): `tar` is a rootfs tar (plain, gzip
+   * or zstd); writes Docker's `{"status":"sha256:<id>"}` line to `out`.
+   * @throws UsageError for an invalid change; TscError TSC_IMAGE_UNPACK for a bad tar
+   */
+  ImageImport(
+    tar: Readable,
+    q: {
+      repo?: string;
+      tag?: string;
+      changes: readonly string[];
+      message?: string;
+      platform?: string;
+    },
+    out: Writable,
+    ctx: OperationContext,
+  ): Promise<void>;
   ImageInspect(name: string, ctx: OperationContext): Promise<Dockerode.ImageInspectInfo>;
   ImageHistory(
     name: string,

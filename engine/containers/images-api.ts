@@ -14,7 +14,7 @@ import { writeJsonLine } from '../api/stream.js';
 import type { EventBus } from '../events.js';
 import { MAX_MANIFEST_SIZE, type ImageConfig } from '../images/oci.js';
 import { familiarName, familiarString, parseReference } from '../images/reference.js';
-import { loadImages, saveImages } from '../images/archive.js';
+import { importImage, loadImages, saveImages } from '../images/archive.js';
 import type { ImageStore } from '../images/store.js';
 
 /** Options of {@link StoreImageService}. */
@@ -124,6 +124,39 @@ export class StoreImageService implements ImageService {
       const message = e instanceof Error ? e.message : String(e);
       await writeJsonLine(out, { errorDetail: { message }, error: message });
     }
+  }
+
+  async ImageImport(
+    tar: Readable,
+    q: {
+      repo?: string;
+      tag?: string;
+      changes: readonly string[];
+      message?: string;
+      platform?: string;
+    },
+    out: Writable,
+    _ctx: OperationContext,
+  ): Promise<void> {
+    let reference: string | undefined;
+    if (q.repo) {
+      // docker import's "repo:tag" arrives as repo + tag; a tag alone makes no name
+      reference = q.tag ? `${q.repo}:${q.tag}` : q.repo;
+      parseReference(reference);
+    }
+    const id = await importImage(this.deps.store, tar, {
+      reference,
+      changes: q.changes,
+      message: q.message,
+      platform: q.platform,
+    });
+    await writeJsonLine(out, { status: id });
+    this.deps.events.publish({
+      Type: 'image',
+      Action: 'import',
+      ID: id,
+      ...(reference ? { Attributes: { name: familiarString(parseReference(reference)) } } : {}),
+    });
   }
 
   async ImageInspect(name: string, _ctx: OperationContext): Promise<Dockerode.ImageInspectInfo> {

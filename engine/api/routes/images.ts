@@ -1,6 +1,6 @@
 /**
  * Image routes (API "Image" section): list, pull (`POST /images/create`, streamed JSON progress),
- * inspect, history, tag, remove, prune, load, get, over an ImageService. Parsing and status codes
+ * import (`fromSrc=-`), inspect, history, tag, remove, prune, load, get, over an ImageService. Parsing and status codes
  * only; the image rules live in engine/images.
  */
 import { EngineError } from '../../../base/errors.js';
@@ -32,6 +32,8 @@ export function registerImageRoutes(router: Router, svc: ImageService): void {
         { kind: 'query', name: 'fromImage' },
         'fromImage or fromSrc is required',
       );
+    const fromSrc = ctx.query.get('fromSrc') ?? '';
+    if (fromImage === '') return importFrom(ctx, fromSrc);
     const q: { fromImage: string; tag?: string; platform?: string; auth?: string } = { fromImage };
     const tag = ctx.query.get('tag');
     if (tag) q.tag = tag;
@@ -47,6 +49,36 @@ export function registerImageRoutes(router: Router, svc: ImageService): void {
     }
     return undefined;
   });
+  /** `docker import`: fromSrc `-` is the request body; a URL would be fetched by dockerd. */
+  const importFrom = async (ctx: ApiContext, fromSrc: string): Promise<undefined> => {
+    if (fromSrc !== '-')
+      throw new EngineError(
+        'TSC_ENGINE_UNSUPPORTED',
+        { kind: 'image', name: fromSrc },
+        'image import from a URL is not supported by the tscompose engine (send the tar as the body, fromSrc=-)',
+      );
+    const q: {
+      repo?: string;
+      tag?: string;
+      changes: string[];
+      message?: string;
+      platform?: string;
+    } = { changes: ctx.query.getAll('changes') };
+    for (const k of ['repo', 'tag', 'message', 'platform'] as const) {
+      const v = ctx.query.get(k);
+      if (v) q[k] = v;
+    }
+    const out = ctx.stream(200, 'application/json');
+    try {
+      await svc.ImageImport(ctx.req, q, out, op(ctx));
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      out.write(`${JSON.stringify({ errorDetail: { message }, error: message })}\n`);
+    } finally {
+      out.end();
+    }
+    return undefined;
+  };
   router.add('GET', '/images/{name*}/json', async (ctx) => ({
     json: await svc.ImageInspect(ctx.params.name ?? '', op(ctx)),
   }));

@@ -2,7 +2,8 @@
  * Engine API endpoints beyond the container basics, as root against a real engine child: the
  * container archive (HEAD/GET/PUT, docker cp both ways, traversal refused), `GET /system/df`
  * (also `docker system df [-v]`), `docker save` / `docker load` (ours, and into a private dockerd),
- * and Docker's status codes and bodies for bad requests. Everything created is removed.
+ * `docker import` (a rootfs tar with `--change`), and Docker's status codes and bodies for bad
+ * requests. Everything created is removed.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
@@ -19,7 +20,7 @@ import { dockerCli, type EngineHome } from '../../helpers/engine';
 import { useEngine } from '../../helpers/engine-fixture';
 import { requireHost } from '../../helpers/host';
 
-const ok = requireHost({ root: true, packages: ['tini', 'docker.io'] });
+const ok = requireHost({ root: true, packages: ['tini', 'docker.io', 'busybox-static'] });
 const d = ok ? describe : describe.skip;
 
 jest.setTimeout(180_000);
@@ -409,6 +410,56 @@ d('engine API: archive, system df, image save, bad requests', () => {
     } finally {
       if (real) await stopDockerd(real);
     }
+  });
+
+  it('imports a rootfs tar with --change and --message (docker import)', async () => {
+    const file = join(home.dir, 'rootfs.tar');
+    writeFileSync(
+      file,
+      await makeTar([
+        { name: 'bin', type: 'directory' },
+        { name: 'bin/busybox', body: readFileSync('/bin/busybox'), mode: 0o755 },
+        { name: 'bin/sh', type: 'symlink', linkname: 'busybox' },
+        { name: 'hello.txt', body: 'imported\n' },
+      ]),
+    );
+    const imported = await dockerCli(
+      home,
+      'import',
+      '-c',
+      'CMD ["/bin/sh", "-c", "cat /hello.txt; echo $GREETING"]',
+      '-c',
+      'ENV GREETING=hi',
+      '-m',
+      'from a tar',
+      file,
+      'tsc-test-import:1',
+    );
+    expect(imported.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    const info = await docker.getImage('tsc-test-import:1').inspect();
+    expect(info.Id).toBe(imported.stdout.trim());
+    expect(info.Config.Env).toContain('GREETING=hi');
+    const history = await docker.getImage('tsc-test-import:1').history();
+    expect(history.map((h: { Comment: string }) => h.Comment)).toContain('from a tar');
+    const run = await dockerCli(home, 'run', '--rm', '--network', 'none', 'tsc-test-import:1');
+    expect(run.stdout).toBe('imported\nhi\n');
+    await dockerCli(home, 'rmi', 'tsc-test-import:1');
+
+    // not a tar: the error reaches the client (the stream had begun) and no image is left
+    writeFileSync(join(home.dir, 'junk.tar'), 'not a tar at all');
+    await expect(
+      dockerCli(home, 'import', join(home.dir, 'junk.tar'), 'tsc-test-import:junk'),
+    ).rejects.toThrow();
+    expect((await docker.listImages()).flatMap((i) => i.RepoTags ?? [])).not.toContain(
+      'tsc-test-import:junk',
+    );
+    const url = await request(
+      home.socket,
+      'POST',
+      '/v1.47/images/create?fromSrc=http%3A%2F%2F127.0.0.1%3A1%2Fr.tar&repo=tsc-test-import',
+    );
+    expect(url.status).toBe(501);
+    expect(message(url)).toContain('image import from a URL is not supported');
   });
 
   it('answers bad requests with Docker status codes and bodies', async () => {

@@ -144,26 +144,8 @@ export function formatPorts(ports: readonly ApiPort[]): string {
   return out.join(', ');
 }
 
-/**
- * A duration as docker says it (go-units HumanDuration): `Less than a second`, `5 seconds`,
- * `About a minute`, `3 minutes`, `About an hour`, `2 hours`, `3 days`, `2 weeks`, `4 months`, `2 years`.
- */
-export function humanDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 1) return 'Less than a second';
-  if (s === 1) return '1 second';
-  if (s < 60) return `${s} seconds`;
-  const m = Math.floor(s / 60);
-  if (m === 1) return 'About a minute';
-  if (m < 60) return `${m} minutes`;
-  const h = Math.round(s / 3600);
-  if (h === 1) return 'About an hour';
-  if (h < 48) return `${h} hours`;
-  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
-  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
-  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
-  return `${Math.floor(h / 24 / 365)} years`;
-}
+/** Durations as docker prints them (base/human-duration.ts, shared with the engine). */
+export { humanDuration } from '../../base/human-duration.js';
 
 /** Bytes as the docker CLI prints sizes (decimal units, 3 significant digits): `4.26MB`. */
 export function humanSize(bytes: number): string {

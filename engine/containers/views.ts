@@ -3,6 +3,7 @@
  * summary (API reference "Container"), and the list filters (label, name, status, id, ...).
  * Pure: the caller passes the record and paths; nothing is read or written here.
  */
+import { humanDuration } from '../../base/human-duration.js';
 import type { EndpointSettings } from '../networks/index.js';
 import type { ContainerRecord } from './config.js';
 
@@ -185,23 +186,20 @@ export function inspectView(r: ContainerRecord, paths: ContainerPaths): Record<s
   };
 }
 
-/** Human status of `docker ps` ("Up 5 seconds", "Exited (0) 2 minutes ago"). */
+/**
+ * Human status of `docker ps` ("Up 5 seconds", "Exited (0) About a minute ago"), as moby's
+ * `State.String()`: paused wins over health, durations by go-units `HumanDuration`.
+ */
 export function statusText(r: ContainerRecord, now = Date.now()): string {
-  const ago = (iso: string): string => {
-    const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-    if (s < 1) return 'Less than a second';
-    if (s < 60) return `${s} seconds`;
-    if (s < 3600) return `${Math.round(s / 60)} minutes`;
-    if (s < 86400) return `${Math.round(s / 3600)} hours`;
-    return `${Math.round(s / 86400)} days`;
-  };
+  const ago = (iso: string): string => humanDuration(now - Date.parse(iso));
   const st = r.State;
   if (st.Restarting) return `Restarting (${st.ExitCode}) ${ago(st.FinishedAt)} ago`;
   if (st.Running) {
+    if (st.Paused) return `Up ${ago(st.StartedAt)} (Paused)`;
     const health = st.Health
       ? ` (${st.Health.Status === 'starting' ? 'health: starting' : st.Health.Status})`
       : '';
-    return `Up ${ago(st.StartedAt)}${st.Paused ? ' (Paused)' : ''}${health}`;
+    return `Up ${ago(st.StartedAt)}${health}`;
   }
   if (st.Status === 'created') return 'Created';
   if (st.Status === 'removing') return 'Removal In Progress';

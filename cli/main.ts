@@ -35,7 +35,12 @@ export function buildProgram(): Command {
   program
     .name('tscompose')
     .description('Define and run multi-container applications with tscompose')
-    .version(VERSION, '-v, --version', 'Show the tscompose version information')
+    // the same line as `tscompose version` (docker compose prints one text for both)
+    .version(
+      `tscompose version v${VERSION}`,
+      '-v, --version',
+      'Show the tscompose version information',
+    )
     .option('-f, --file <path>', 'Compose configuration files', collect)
     .option('-p, --project-name <name>', 'Project name')
     .option(

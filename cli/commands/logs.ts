@@ -88,6 +88,8 @@ export interface StreamLogsOptions {
   readonly timestamps?: boolean | undefined;
   readonly color: boolean;
   readonly noPrefix?: boolean | undefined;
+  /** Called with a container's Id once its last line is written (or its stream failed). */
+  readonly onContainerEnd?: ((id: string) => void) | undefined;
 }
 
 /**
@@ -103,46 +105,48 @@ export async function streamLogs(
   const names = containers.map((c) => displayName(o.project, containerName(c)));
   const width = Math.max(0, ...names.map((n) => n.length));
   await Promise.all(
-    containers.map(async (c, i) => {
-      const prefix = logPrefix(names[i] ?? '', i, {
-        width,
-        color: o.color,
-        noPrefix: o.noPrefix === true,
-      });
-      const ct = docker.getContainer(c.Id);
-      const tty = (await ct.inspect()).Config.Tty;
-      const opts = {
-        stdout: true,
-        stderr: true,
-        timestamps: o.timestamps === true,
-        ...(o.tail !== undefined ? { tail: o.tail } : {}),
-        ...(o.since !== undefined ? { since: o.since } : {}),
-        ...(o.until !== undefined ? { until: o.until } : {}),
-      };
-      const lines = new LineSplitter();
-      const frames = new FrameDecoder();
-      const emit = (text: string): void => {
-        for (const l of lines.push(text)) out.write(`${prefix}${l}\n`);
-      };
-      const feed = (b: Buffer): void => {
-        if (tty) emit(b.toString('utf8'));
-        else for (const f of frames.push(b)) emit(f.data.toString('utf8'));
-      };
-      if (o.follow) {
-        const stream = await ct.logs({ ...opts, follow: true });
-        await new Promise<void>((resolve) => {
-          stream.on('data', (b: Buffer) => feed(b));
-          stream.on('end', () => resolve());
-          stream.on('close', () => resolve());
-          stream.on('error', () => resolve());
-        });
-      } else {
-        const buf = await ct.logs({ ...opts, follow: false });
-        feed(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
-      }
-      for (const l of lines.flush()) out.write(`${prefix}${l}\n`);
-    }),
+    containers.map((c, i) => streamOne(c, i).finally(() => o.onContainerEnd?.(c.Id))),
   );
+
+  async function streamOne(c: Pick<ContainerInfo, 'Id' | 'Names'>, i: number): Promise<void> {
+    const prefix = logPrefix(names[i] ?? '', i, {
+      width,
+      color: o.color,
+      noPrefix: o.noPrefix === true,
+    });
+    const ct = docker.getContainer(c.Id);
+    const tty = (await ct.inspect()).Config.Tty;
+    const opts = {
+      stdout: true,
+      stderr: true,
+      timestamps: o.timestamps === true,
+      ...(o.tail !== undefined ? { tail: o.tail } : {}),
+      ...(o.since !== undefined ? { since: o.since } : {}),
+      ...(o.until !== undefined ? { until: o.until } : {}),
+    };
+    const lines = new LineSplitter();
+    const frames = new FrameDecoder();
+    const emit = (text: string): void => {
+      for (const l of lines.push(text)) out.write(`${prefix}${l}\n`);
+    };
+    const feed = (b: Buffer): void => {
+      if (tty) emit(b.toString('utf8'));
+      else for (const f of frames.push(b)) emit(f.data.toString('utf8'));
+    };
+    if (o.follow) {
+      const stream = await ct.logs({ ...opts, follow: true });
+      await new Promise<void>((resolve) => {
+        stream.on('data', (b: Buffer) => feed(b));
+        stream.on('end', () => resolve());
+        stream.on('close', () => resolve());
+        stream.on('error', () => resolve());
+      });
+    } else {
+      const buf = await ct.logs({ ...opts, follow: false });
+      feed(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
+    }
+    for (const l of lines.flush()) out.write(`${prefix}${l}\n`);
+  }
 }
 
 /** Runs `logs`; resolves to the exit code. */

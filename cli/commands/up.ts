@@ -3,6 +3,8 @@
  * --wait-timeout, --no-start, --force-recreate, --no-recreate, --remove-orphans, --scale, --no-deps,
  * -t, --pull, --abort-on-container-exit, --exit-code-from; attached logs; Ctrl-C stops gracefully).
  */
+import { setTimeout as delay } from 'node:timers/promises';
+
 import type { Command } from 'commander';
 import type { ContainerInfo } from 'dockerode';
 
@@ -215,6 +217,11 @@ async function attach(
     stopping ??= stopAll();
   };
   process.on('SIGINT', onSigint);
+  // a container's exit line comes after its last log line, as docker compose prints them
+  const logEnded = new Map<string, () => void>();
+  const logEnds = new Map(
+    list.map((c) => [c.Id, new Promise<void>((resolve) => logEnded.set(c.Id, resolve))]),
+  );
   try {
     const logs = streamLogs(
       ctx.docker,
@@ -225,6 +232,7 @@ async function attach(
         since,
         color: useColor(g, process.stdout.isTTY, o.color === false),
         noPrefix: o.logPrefix === false,
+        onContainerEnd: (id) => logEnded.get(id)?.(),
       },
       process.stdout,
     );
@@ -233,6 +241,8 @@ async function attach(
     const waits = list.map(async (c) => {
       const r = (await ctx.docker.getContainer(c.Id).wait()) as { StatusCode?: number };
       const code = r.StatusCode ?? 0;
+      // at most 2 s: a daemon may keep a restarting container's log stream open
+      await Promise.race([logEnds.get(c.Id), delay(2000, undefined, { ref: false })]);
       process.stdout.write(`${displayName(ctx.name, containerName(c))} exited with code ${code}\n`);
       const svc = c.Labels['com.docker.compose.service'];
       if (o.exitCodeFrom !== undefined ? svc === o.exitCodeFrom : first === undefined) {

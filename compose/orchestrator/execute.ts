@@ -288,7 +288,7 @@ async function run(client: ExecuteClient, op: Op, o: ExecuteOptions): Promise<Pr
 /**
  * Executes the plan: a node starts once every node in its `after` is done; at most `concurrency`
  * run at once, ready nodes taken in id order. The first failure (or an abort) stops launching;
- * running nodes finish, and every node not run is `skipped` (with a `Skipped` event). A failed
+ * running nodes finish, and every node not run is `skipped` (one `Skipped` event per resource). A failed
  * `wait-service` for an optional dependency (`required: false`) only warns.
  * Never throws: the first error is in the result (TscError; API failures as EngineError).
  */
@@ -307,9 +307,16 @@ export async function executePlan(
 
   return new Promise<ExecuteResult>((resolve) => {
     const finish = (): void => {
+      // one Skipped per resource, though several of its nodes (create, start, ...) were not run
+      const shown = new Set<string>();
       for (const n of waiting) {
         outcomes.set(n.id, 'skipped');
-        for (const s of subjects(n.op)) emit({ node: n.id, ...s, status: 'Skipped', ms: 0 });
+        for (const s of subjects(n.op)) {
+          const key = `${s.kind} ${s.resource}`;
+          if (shown.has(key)) continue;
+          shown.add(key);
+          emit({ node: n.id, ...s, status: 'Skipped', ms: 0 });
+        }
       }
       waiting.length = 0;
       resolve({ outcomes, error });

@@ -559,5 +559,9 @@ d('archery stack through tscompose (examples/archery, offline mode)', () => {
     expect(ipForward()).toBe(baseline.ipForward);
     expect(fs.existsSync(path.join(project, 'mysql/datadir/archery'))).toBe(true);
     expect(fs.existsSync('/etc/tscompose/engine.json')).toBe(baseline.etcConfig);
+    // a second down.sh, engine stopped: nothing to do, not an error
+    const again = script('down.sh', [], 60_000);
+    expect(again.rc).toBe(0);
+    expect(again.err).toContain('is not running: no containers to take down');
   }, 300_000);
 });

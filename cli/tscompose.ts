@@ -1,4 +1,4 @@
-#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS TSCOMPOSE_SAVED_NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS TSCOMPOSE_SAVED_NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node --
 /**
  * The installed `tscompose` executable: runs the bundled CLI (tscompose.bundle.js beside it, made
  * by cli/make-bundle.ts) through V8's code cache, so a command starts in about a third of the
@@ -10,7 +10,9 @@
  * connection (the CLI talks plain HTTP to a unix socket or `tcp://`; registries are the
  * daemon's). The value travels in `TSCOMPOSE_SAVED_NODE_EXTRA_CA_CERTS` and is put back by
  * {@link restoreExtraCaCerts}, so everything the CLI starts (the engine daemon, which pulls over
- * TLS) gets the user's environment unchanged.
+ * TLS) gets the user's environment unchanged. The final `--` ends node's own options: Node 20
+ * otherwise acts on `--env-file` anywhere on its command line, even after the script (`tscompose
+ * --env-file x config` would load x into node's environment, or exit 9 when x is missing).
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';

@@ -13,11 +13,11 @@ socket="$("$OFFLINE_DIR/engine-config.sh" socket)"
 ENGINE_CONFIG="${TSCOMPOSE_ENGINE_CONFIG:-/etc/tscompose/engine.json}"
 if [ ! -f "$REPO_DIR/dist/cli/tscompose.js" ]; then
   log "no dist/cli/tscompose.js: nothing to take down (run npm run build first)"
-elif ! node "$REPO_DIR/dist/cli/tscompose.js" engine status --config "$ENGINE_CONFIG" >/dev/null 2>&1; then
+elif ! "$REPO_DIR/dist/cli/tscompose.js" engine status --config "$ENGINE_CONFIG" >/dev/null 2>&1; then
   # run twice, or after `engine stop`: no engine, so no container of the stack runs
   log "the engine ($ENGINE_CONFIG) is not running: no containers to take down"
 else
-  node "$REPO_DIR/dist/cli/tscompose.js" -f "$ARCHERY_DIR/docker-compose.yml" down "$@" || rc=$?
+  "$REPO_DIR/dist/cli/tscompose.js" -f "$ARCHERY_DIR/docker-compose.yml" down "$@" || rc=$?
 fi
 "$OFFLINE_DIR/registry.sh" stop
 exit "$rc"

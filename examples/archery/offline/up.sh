@@ -21,7 +21,8 @@ if [ ! -f dist/cli/tscompose.js ] ||
   log "building tscompose (npm run build)"
   npm run build --silent >&2
 fi
-TSCOMPOSE=(node "$REPO_DIR/dist/cli/tscompose.js")
+# the command itself (its #! line): `node file` would let node act on --env-file in "$@"
+TSCOMPOSE=("$REPO_DIR/dist/cli/tscompose.js")
 
 ENGINE_CONFIG="${TSCOMPOSE_ENGINE_CONFIG:-/etc/tscompose/engine.json}"
 export TSCOMPOSE_ENGINE_CONFIG="$ENGINE_CONFIG"

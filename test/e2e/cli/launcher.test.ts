@@ -123,6 +123,12 @@ describe('NODE_EXTRA_CA_CERTS: node does not load it, the CLI still sees it', ()
     expect(r.out).toEqual({ argv: ['ps', '-a'], extra: missing, saved: null });
   });
 
+  test("node's own options in the command's arguments stay the CLI's (--env-file)", () => {
+    // Node 20 acts on --env-file even after the script; the #! line's `--` stops that
+    const args = ['--env-file', 'missing.env', '--env-file=other.env', 'config'];
+    expect(run([fake, ...args], undefined).out.argv).toEqual(args);
+  });
+
   test('unset stays unset', () => {
     expect(run([fake, 'version'], undefined).out).toEqual({
       argv: ['version'],

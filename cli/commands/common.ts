@@ -8,6 +8,7 @@ import type { ContainerInfo } from 'dockerode';
 
 import { TscError, UsageError, isTscError } from '../../base/errors.js';
 import { loadProject, type LoadedProject } from '../../compose/index.js';
+import { checkProjectName } from '../../compose/sources.js';
 import {
   ONEOFF_LABEL,
   PROJECT_LABEL,
@@ -50,6 +51,8 @@ export async function openProject(
   } catch (e) {
     const missing = isTscError(e) && e.code === 'TSC_COMPOSE_NOT_FOUND';
     if (!(o.optional === true && missing && g.projectName !== undefined)) throw e;
+    // with no compose file the loader never checked it: `down -p 'Bad!'` must not act on it
+    checkProjectName(g.projectName, '-p');
   }
   const name = loaded?.project.name ?? g.projectName ?? '';
   const docker = client ?? (await dockerClient(g, { start: o.start === true }));
@@ -175,7 +178,13 @@ export function translateContext(loaded: LoadedProject): NonNullable<UpOptions['
 /** Options for running a plan. */
 export interface RunPlanOptions {
   readonly waitTimeoutMs?: number | undefined;
+  /** Cancels the run (as Ctrl-C does); when it aborts, runPlan resolves without an error. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Whether runPlan handles SIGINT itself (default true): the first cancels the run and makes it
+   * throw `interrupted`, the second exits 130. False when the caller owns SIGINT (`up`).
+   */
+  readonly sigint?: boolean | undefined;
   /** Events shown before the plan's (`Container x  Running` for containers left alone). */
   readonly preface?: readonly ProgressEvent[] | undefined;
 }
@@ -193,14 +202,17 @@ export async function runPlan(
   const mode = progressMode(g.progress, process.stderr.isTTY);
   const display = createDisplay(mode, plan.nodes);
   if (mode !== 'tty') for (const e of o.preface ?? []) display.onEvent(e);
-  // Ctrl-C: launch nothing more, let running API calls finish; a second Ctrl-C exits at once
+  // Ctrl-C: launch nothing more, cancel waits and pulls, let other running API calls finish; a
+  // second Ctrl-C exits at once
   const abort = new AbortController();
-  o.signal?.addEventListener('abort', () => abort.abort());
+  const forward = (): void => abort.abort();
+  if (o.signal?.aborted === true) abort.abort();
+  else o.signal?.addEventListener('abort', forward, { once: true });
   const onSigint = (): void => {
     if (abort.signal.aborted) process.exit(130);
     abort.abort();
   };
-  process.on('SIGINT', onSigint);
+  if (o.sigint !== false) process.on('SIGINT', onSigint);
   let res;
   try {
     res = await executePlan(dockerodeClient(docker), plan.nodes, {
@@ -212,6 +224,7 @@ export async function runPlan(
     });
   } finally {
     process.off('SIGINT', onSigint);
+    o.signal?.removeEventListener('abort', forward);
   }
   await display.close();
   if (res.error) throw res.error;

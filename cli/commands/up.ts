@@ -1,7 +1,8 @@
 /**
  * `tscompose up`: create and start the project's containers (docker compose up: -d, --wait,
  * --wait-timeout, --no-start, --force-recreate, --no-recreate, --remove-orphans, --scale, --no-deps,
- * -t, --pull, --abort-on-container-exit, --exit-code-from; attached logs; Ctrl-C stops gracefully).
+ * -t, --pull, --abort-on-container-exit, --exit-code-from; attached logs; Ctrl-C at any point
+ * cancels the plan and, attached, stops the selected containers).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -150,7 +151,15 @@ export function upOptions(
   };
 }
 
-/** Runs `up`; resolves to the exit code (the `--exit-code-from` container's when given). */
+/**
+ * Runs `up`; resolves to the exit code (the `--exit-code-from` container's when given). From the
+ * plan on, the first Ctrl-C (SIGINT) cancels what is pending (nodes not started are skipped,
+ * dependency waits and pulls are cancelled) and resolves 130; attached, it first prints
+ * `Gracefully stopping... (press Ctrl+C again to force)` and runs the stop plan of the selected
+ * services (docker compose v2 does the same; detached it stops nothing). A second Ctrl-C exits 130
+ * at once.
+ * @throws the plan's first error (TscError) when not interrupted
+ */
 export async function runUp(
   g: GlobalOptions,
   services: readonly string[],
@@ -185,14 +194,51 @@ export async function runUp(
       status: 'Running' as ProgressStatus,
       ms: 0,
     }));
-  await runPlan(g, ctx.docker, plan, { waitTimeoutMs: opts.waitTimeoutMs, preface });
-  if (o.detach === true || o.wait === true || o.start === false) return 0;
-  return attach(g, ctx, services, o, since);
+  const detached = o.detach === true || o.wait === true || o.start === false;
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    if (interrupt.signal.aborted) process.exit(130);
+    if (!detached) process.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n');
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    try {
+      await runPlan(g, ctx.docker, plan, {
+        waitTimeoutMs: opts.waitTimeoutMs,
+        preface,
+        signal: interrupt.signal,
+        sigint: false,
+      });
+    } catch (e) {
+      // a failure of a node that was running at Ctrl-C: shown by the progress display already
+      if (!interrupt.signal.aborted) throw e;
+    }
+    if (interrupt.signal.aborted) {
+      if (!detached) await stopSelected(g, ctx, services, o);
+      return 130;
+    }
+    if (detached) return 0;
+    return await attach(g, ctx, services, o, since, interrupt.signal);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** Runs the stop plan of the selected services (SIGINT stays with the caller). */
+async function stopSelected(
+  g: GlobalOptions,
+  ctx: ProjectContext,
+  services: readonly string[],
+  o: UpFlags,
+): Promise<void> {
+  await runPlan(g, ctx.docker, await stopPlan(ctx, services, o.timeout), { sigint: false });
 }
 
 /**
  * Attached mode: follows the logs of the selected services' containers until they all exit, or
- * (with --abort-on-container-exit) until one does; Ctrl-C stops the project gracefully.
+ * (with --abort-on-container-exit) until one does; when `interrupt` aborts (Ctrl-C, the caller
+ * printed the notice) the selected services are stopped gracefully.
  */
 async function attach(
   g: GlobalOptions,
@@ -200,23 +246,21 @@ async function attach(
   services: readonly string[],
   o: UpFlags,
   since: number,
+  interrupt: AbortSignal,
 ): Promise<number> {
   const list = await projectContainers(ctx, { all: true, services, oneoff: false });
   const shown = list.map((c) => displayName(ctx.name, containerName(c)));
   process.stdout.write(`Attaching to ${shown.join(', ')}\n`);
   const abort = o.abortOnContainerExit === true || o.exitCodeFrom !== undefined;
-  const stopAll = async (): Promise<void> => {
-    await runPlan(g, ctx.docker, await stopPlan(ctx, services, o.timeout));
-  };
+  const stopAll = (): Promise<void> => stopSelected(g, ctx, services, o);
   let interrupted = false;
   let stopping: Promise<void> | undefined;
-  const onSigint = (): void => {
-    if (interrupted) process.exit(130);
+  const onInterrupt = (): void => {
     interrupted = true;
-    process.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n');
     stopping ??= stopAll();
   };
-  process.on('SIGINT', onSigint);
+  interrupt.addEventListener('abort', onInterrupt, { once: true });
+  if (interrupt.aborted) onInterrupt();
   // a container's exit line comes after its last log line, as docker compose prints them
   const logEnded = new Map<string, () => void>();
   const logEnds = new Map(
@@ -261,6 +305,6 @@ async function attach(
     if (!abort && o.exitCodeFrom === undefined) exitCode = interrupted ? 130 : 0;
     return exitCode;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.removeEventListener('abort', onInterrupt);
   }
 }

@@ -3,6 +3,8 @@
  * also connects its extra networks), emitting progress events. Carries no decision logic (that is
  * reconcile.ts); depends on a narrow client interface so tests use a fake and the CLI wraps dockerode.
  */
+import { setTimeout as delay } from 'node:timers/promises';
+
 import type Dockerode from 'dockerode';
 import type {
   ContainerCreateOptions,
@@ -25,8 +27,11 @@ export type ContainerState = Pick<
 
 /** The Engine API calls the executor makes; {@link dockerodeClient} adapts a dockerode instance. */
 export interface ExecuteClient {
-  /** `POST /images/create?fromImage=` until the pull stream ends. */
-  pullImage(ref: string, platform?: string): Promise<void>;
+  /**
+   * `POST /images/create?fromImage=` until the pull stream ends; `signal` (Ctrl-C) aborts the
+   * request and rejects.
+   */
+  pullImage(ref: string, platform?: string, signal?: AbortSignal): Promise<void>;
   /** `POST /networks/create`. */
   createNetwork(body: NetworkCreateOptions): Promise<void>;
   /** `POST /volumes/create`. */
@@ -55,13 +60,14 @@ export interface ExecuteClient {
 export interface Clock {
   /** Milliseconds, monotonic enough for timeouts. */
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`; may reject early when `signal` aborts (callers race it anyway). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** The real clock. */
+/** The real clock (its sleep ends, rejecting, when the signal aborts). */
 export const systemClock: Clock = {
   now: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms, signal) => delay(ms, undefined, signal === undefined ? {} : { signal }),
 };
 
 /** Executor options. */
@@ -76,7 +82,10 @@ export interface ExecuteOptions {
   readonly pollMs?: number | undefined;
   /** Give up waiting on one dependency after this many ms (default: wait forever, like compose). */
   readonly waitTimeoutMs?: number | undefined;
-  /** Stops launching new nodes when aborted (Ctrl-C); running nodes finish. */
+  /**
+   * Ctrl-C: when aborted, no new node is launched, running dependency waits and pulls are
+   * cancelled (their nodes end `skipped`), other running API calls finish.
+   */
   readonly signal?: AbortSignal | undefined;
   /** Receives warnings (an optional dependency that failed). */
   readonly onWarning?: ((message: string) => void) | undefined;
@@ -170,25 +179,65 @@ function dependencyError(message: string): TscError {
   return new TscError('TSC_COMPOSE_DEPENDENCY', message);
 }
 
+/** The rejection of an operation cancelled by the run's signal. */
+export class AbortedError extends TscError {
+  constructor() {
+    super('TSC_ENGINE_STATE', 'interrupted: operation cancelled');
+  }
+}
+
+/** True for the rejection of a cancelled operation ({@link AbortedError}, a DOM AbortError). */
+function isAbort(e: unknown): boolean {
+  return e instanceof AbortedError || (e as { name?: unknown } | null)?.name === 'AbortError';
+}
+
 /**
- * Waits until every container of a dependency meets `condition`, polling inspect.
+ * Settles as `p` does, or rejects with {@link AbortedError} as soon as `signal` aborts (the
+ * operation itself runs on; its result is dropped).
+ */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return p;
+  if (signal.aborted) {
+    p.catch(() => undefined);
+    return Promise.reject(new AbortedError());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortedError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(isAbort(e) ? new AbortedError() : (e as Error));
+      },
+    );
+  });
+}
+
+/**
+ * Waits until every container of a dependency meets `condition`, polling inspect every `pollMs`.
  * Messages are docker compose's (pkg/compose/convergence.go).
  * @returns the final status word (`Healthy`, `Exited`, `Started`)
- * @throws TscError TSC_COMPOSE_DEPENDENCY when a container fails the condition or the wait times out
+ * @throws TscError TSC_COMPOSE_DEPENDENCY when a container fails the condition or the wait times
+ *   out; {@link AbortedError} as soon as `signal` aborts (during an inspect or between polls)
  */
 export async function waitCondition(
   client: Pick<ExecuteClient, 'inspectContainer'>,
   service: string,
   condition: DependencyCondition,
   containers: readonly string[],
-  o: Pick<ExecuteOptions, 'clock' | 'pollMs' | 'waitTimeoutMs'> = {},
+  o: Pick<ExecuteOptions, 'clock' | 'pollMs' | 'waitTimeoutMs' | 'signal'> = {},
 ): Promise<ProgressStatus> {
   const clock = o.clock ?? systemClock;
+  const signal = o.signal;
   const start = clock.now();
   const pending = new Set(containers);
   for (;;) {
     for (const name of [...pending]) {
-      const s = await client.inspectContainer(name);
+      const s = await abortable(client.inspectContainer(name), signal);
       const exited = s.Status === 'exited' || s.Status === 'dead';
       switch (condition) {
         case 'service_started':
@@ -235,7 +284,7 @@ export async function waitCondition(
     if (o.waitTimeoutMs !== undefined && clock.now() - start >= o.waitTimeoutMs) {
       throw dependencyError(`timeout waiting for dependency service "${service}" (${condition})`);
     }
-    await clock.sleep(o.pollMs ?? 500);
+    await abortable(clock.sleep(o.pollMs ?? 500, signal), signal);
   }
   return condition === 'service_healthy'
     ? 'Healthy'
@@ -248,7 +297,7 @@ export async function waitCondition(
 async function run(client: ExecuteClient, op: Op, o: ExecuteOptions): Promise<ProgressStatus> {
   switch (op.kind) {
     case 'pull-image':
-      await client.pullImage(op.ref, op.platform);
+      await abortable(client.pullImage(op.ref, op.platform, o.signal), o.signal);
       break;
     case 'create-network':
       await client.createNetwork(op.body);
@@ -288,8 +337,10 @@ async function run(client: ExecuteClient, op: Op, o: ExecuteOptions): Promise<Pr
 /**
  * Executes the plan: a node starts once every node in its `after` is done; at most `concurrency`
  * run at once, ready nodes taken in id order. The first failure (or an abort) stops launching;
- * running nodes finish, and every node not run is `skipped` (one `Skipped` event per resource). A failed
- * `wait-service` for an optional dependency (`required: false`) only warns.
+ * running nodes finish, and every node not run is `skipped` (one `Skipped` event per resource). An
+ * abort of `o.signal` also cancels running dependency waits and pulls: those nodes end `skipped`
+ * too, and the abort is no error of the result. A failed `wait-service` for an optional dependency
+ * (`required: false`) only warns.
  * Never throws: the first error is in the result (TscError; API failures as EngineError).
  */
 export async function executePlan(
@@ -356,6 +407,13 @@ export async function executePlan(
         outcomes.set(n.id, 'done');
         for (const s of subs) emit({ node: n.id, ...s, status, ms: clock.now() - t0 });
       } catch (e) {
+        if (o.signal?.aborted === true && isAbort(e)) {
+          // cancelled by Ctrl-C: reported with the nodes never run
+          waiting.push(n);
+          running--;
+          pump();
+          return;
+        }
         const err =
           n.op.kind === 'wait-service'
             ? isTscError(e)
@@ -400,8 +458,11 @@ function notModified(e: unknown): boolean {
 /** Adapts a dockerode `Docker` instance (our daemon or a real dockerd) to {@link ExecuteClient}. */
 export function dockerodeClient(docker: Dockerode): ExecuteClient {
   return {
-    pullImage: async (ref, platform) => {
-      const stream = await docker.pull(ref, platform === undefined ? {} : { platform });
+    pullImage: async (ref, platform, signal) => {
+      const stream = await docker.pull(ref, {
+        ...(platform === undefined ? {} : { platform }),
+        ...(signal === undefined ? {} : { abortSignal: signal }),
+      });
       await followPull(docker, stream);
     },
     createNetwork: async (body) => {

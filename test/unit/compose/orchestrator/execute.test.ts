@@ -257,4 +257,118 @@ describe('executePlan', () => {
     expect(client.calls).toEqual([]);
     expect([...res.outcomes.values()].every((o) => o === 'skipped')).toBe(true);
   });
+
+  describe('Ctrl-C during a dependency wait', () => {
+    const healthyDep = () =>
+      reconcileUp(
+        project({
+          db: { image: 'busybox' },
+          web: {
+            image: 'busybox',
+            depends_on: { db: { condition: 'service_healthy', required: true } },
+          },
+        }),
+        emptyState('demo', ['docker.io/library/busybox:latest']),
+      );
+    const starting: ContainerState = {
+      ...running,
+      Health: { Status: 'starting', FailingStreak: 0, Log: [] },
+    };
+
+    /** Runs the plan, aborting once the wait has begun; resolves the result and the events. */
+    const abortDuringWait = async (client: FakeClient, clock: Clock) => {
+      const plan = healthyDep();
+      const ac = new AbortController();
+      const events: ProgressEvent[] = [];
+      const res = await executePlan(client, plan.nodes, {
+        signal: ac.signal,
+        clock,
+        onProgress: (e) => {
+          events.push(e);
+          if (e.status === 'Waiting') setImmediate(() => ac.abort());
+        },
+      });
+      return { plan, res, lines: events.map(renderPlainEvent) };
+    };
+
+    /** The wait node and the start of web (the only node after it; web is created before). */
+    const afterWait = (plan: ReturnType<typeof healthyDep>) => {
+      const wait = plan.nodes.find((n) => n.op.kind === 'wait-service');
+      const start = plan.nodes.find(
+        (n) => n.op.kind === 'start-container' && n.op.container.service === 'web',
+      );
+      expect(wait && start?.after).toContain(wait?.id);
+      return [wait?.id, start?.id];
+    };
+
+    it('cancels a wait whose inspect never answers; the nodes after it are skipped', async () => {
+      const client = new FakeClient();
+      client.inspectContainer = (id: string) => {
+        client.calls.push(`inspect ${id}`);
+        return new Promise<ContainerState>(() => undefined);
+      };
+      const { plan, res, lines } = await abortDuringWait(client, fakeClock());
+      expect(res.error).toBeUndefined();
+      for (const id of afterWait(plan)) expect(res.outcomes.get(id ?? -1)).toBe('skipped');
+      const others = plan.nodes.filter((n) => !afterWait(plan).includes(n.id));
+      for (const n of others) expect(res.outcomes.get(n.id)).toBe('done');
+      expect(client.calls).toContain('start demo-db-1');
+      expect(client.calls).toContain('inspect demo-db-1');
+      expect(client.calls).not.toContain('start demo-web-1');
+      expect(lines).toContain(' Container demo-db-1  Waiting');
+      expect(lines).toContain(' Container demo-db-1  Skipped');
+      expect(lines).toContain(' Container demo-web-1  Skipped');
+      expect(lines.some((l) => l.includes('Healthy') || l.includes('Error'))).toBe(false);
+    });
+
+    it('cancels a wait sleeping between polls (a clock whose sleep never ends)', async () => {
+      const client = new FakeClient();
+      client.states.set('demo-db-1', [starting]);
+      let sleeps = 0;
+      const clock: Clock = {
+        now: () => 0,
+        sleep: () => {
+          sleeps++;
+          return new Promise<void>(() => undefined);
+        },
+      };
+      const { plan, res } = await abortDuringWait(client, clock);
+      expect(res.error).toBeUndefined();
+      expect(sleeps).toBe(1);
+      for (const id of afterWait(plan)) expect(res.outcomes.get(id ?? -1)).toBe('skipped');
+      expect(client.calls).not.toContain('start demo-web-1');
+    });
+
+    it('waitCondition rejects at once when the signal is already aborted', async () => {
+      const client = new FakeClient();
+      const ac = new AbortController();
+      ac.abort();
+      await expect(
+        waitCondition(client, 'db', 'service_healthy', ['x'], { signal: ac.signal }),
+      ).rejects.toThrow('interrupted');
+    });
+
+    it('cancels a running pull; the run ends without an error', async () => {
+      const plan = reconcileUp(project({ web: { image: 'nginx' } }), emptyState('demo'));
+      const client = new FakeClient();
+      let pullSignal: AbortSignal | undefined;
+      client.pullImage = (ref: string, _platform?: string, signal?: AbortSignal) => {
+        client.calls.push(`pull ${ref}`);
+        pullSignal = signal;
+        return new Promise<void>(() => undefined);
+      };
+      const ac = new AbortController();
+      const res = await executePlan(client, plan.nodes, {
+        signal: ac.signal,
+        concurrency: 1,
+        onProgress: (e) => {
+          if (e.status === 'Pulling') setImmediate(() => ac.abort());
+        },
+      });
+      expect(res.error).toBeUndefined();
+      expect(pullSignal?.aborted).toBe(true);
+      expect([...res.outcomes.values()].every((o) => o === 'skipped')).toBe(true);
+      expect(client.calls).toEqual(['pull docker.io/library/nginx:latest']);
+    });
+  });
 });

@@ -150,8 +150,8 @@ export async function rmdirCgroupTree(dir: string): Promise<boolean> {
   return rmdirCgroup(dir);
 }
 
-/** The names of the subdirectories (nested cgroups) of `dir`; none when it does not exist. */
-async function subdirectories(dir: string): Promise<string[]> {
+/** The names of the subdirectories (nested cgroups) of `dir`, sorted; none when it does not exist. */
+export async function subdirectories(dir: string): Promise<string[]> {
   try {
     const entries = await readdir(dir, { withFileTypes: true });
     return entries
@@ -223,6 +223,32 @@ export async function rmdirEmptyAncestors(
     }
   }
   return true;
+}
+
+/**
+ * SIGKILLs the processes `list` reports until it reports none (bounded by `waitMs`): each round
+ * runs `killRound(pids)` (which may freeze around the signals), then re-lists with the
+ * {@link pollUntil} back-off. A process forked between listing and killing is caught by the next
+ * round. Resolves when the list is empty; throws TSC_CGROUP naming `name` and the survivors.
+ */
+export async function killUntilEmpty(
+  name: string,
+  list: () => Promise<number[]>,
+  killRound: (pids: readonly number[]) => Promise<void>,
+  waitMs: number,
+): Promise<void> {
+  const empty = await pollUntil(async () => {
+    const pids = await list();
+    if (pids.length === 0) return true;
+    await killRound(pids);
+    return false;
+  }, waitMs);
+  if (!empty) {
+    throw new TscError(
+      'TSC_CGROUP',
+      `kill the processes of cgroup ${name}: ${(await list()).join(',')} still running after ${waitMs} ms`,
+    );
+  }
 }
 
 /** Sends a signal, ignoring a process that already exited. Throws TSC_CGROUP otherwise. */

@@ -151,6 +151,19 @@ export interface Cgroup {
    * (nested groups first) and any ancestors below the root that are left empty. Throws TSC_CGROUP when tasks remain.
    */
   remove(): Promise<void>;
+  /**
+   * Removes the cgroup whatever still runs in it: the way to remove a container's cgroup when a
+   * process of it may have outlived its record (an engine crash between launch and record, a
+   * `pid: host` container's leftovers). The group's processes are the ground truth: every process
+   * in it or in a nested group (on v1 in any hierarchy, not only `pids`) is SIGKILLed until none
+   * is left (v2 `cgroup.kill`, kernel >= 5.14; else, and on v1, SIGKILL to each pid of
+   * `cgroup.procs` with the group frozen when a freezer is there, then thaw, repeated until
+   * empty, like runc's `signalAllProcesses` and containerd's task delete), then it is removed
+   * as by {@link remove}. An empty group costs what remove() does (one rmdir(2) per hierarchy).
+   * A missing group is fine. Resolves true when processes had to be killed.
+   * Throws TscError TSC_CGROUP when processes survive the bound on waits (`waitMs`).
+   */
+  destroy(): Promise<boolean>;
 }
 
 /** Creates and opens cgroups on one hierarchy layout. */
@@ -161,6 +174,11 @@ export interface CgroupManager {
   create(name: string, r: Resources): Promise<Cgroup>;
   /** A handle to an existing cgroup; does no I/O. */
   open(name: string): Cgroup;
+  /**
+   * The names (`<parent>/<child>`) of the cgroups directly below `parent`, sorted; on v1 those
+   * present in any hierarchy. Empty when `parent` does not exist. One readdir(2) per hierarchy.
+   */
+  children(parent: string): Promise<string[]>;
 }
 
 /** Options for {@link createCgroupManager}. */

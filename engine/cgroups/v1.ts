@@ -12,6 +12,7 @@ import {
   cgroupSegments,
   errnoOf,
   exists,
+  killUntilEmpty,
   mkdirCgroup,
   pollUntil,
   readControl,
@@ -20,6 +21,7 @@ import {
   retryIfParentVanished,
   rmdirCgroupTree,
   signalPid,
+  subdirectories,
   subtreePids,
   rmdirEmptyAncestors,
   writeControl,
@@ -239,24 +241,70 @@ export class V1Cgroup implements Cgroup {
     return dir === undefined ? [] : subtreePids(dir);
   }
 
-  async remove(): Promise<void> {
-    // the usual case (every process gone, no nested cgroups): one rmdir(2) per hierarchy, all at
-    // once; anything else (EBUSY, a plain directory) takes the checked way below
+  /**
+   * The usual case of a removal (every process gone, no nested cgroups): one rmdir(2) per
+   * hierarchy, all at once, then the empty ancestors. False when some hierarchy refused (EBUSY:
+   * processes or nested groups; ENOTEMPTY: a plain directory), which the caller handles.
+   */
+  private async removeIfIdle(): Promise<boolean> {
     const direct = await Promise.allSettled(
       distinct(this.hierarchies).map((h) => rmdir(join(h.mount, ...this.segments))),
     );
     const fast = direct.every(
       (d) => d.status === 'fulfilled' || errnoOf(d.reason as unknown) === 'ENOENT',
     );
-    if (fast) {
-      // Every container has its cgroup in every hierarchy, so while the first hierarchy's parent
-      // is in use (another container lives) so are the others': one rmdir(2) instead of one per
-      // hierarchy for each container but the last.
-      const [first, ...rest] = distinct(this.hierarchies);
-      if (first !== undefined && (await rmdirEmptyAncestors(first.mount, this.segments)))
-        await Promise.all(rest.map((h) => rmdirEmptyAncestors(h.mount, this.segments)));
-      return;
-    }
+    if (!fast) return false;
+    // Every container has its cgroup in every hierarchy, so while the first hierarchy's parent
+    // is in use (another container lives) so are the others': one rmdir(2) instead of one per
+    // hierarchy for each container but the last.
+    const [first, ...rest] = distinct(this.hierarchies);
+    if (first !== undefined && (await rmdirEmptyAncestors(first.mount, this.segments)))
+      await Promise.all(rest.map((h) => rmdirEmptyAncestors(h.mount, this.segments)));
+    return true;
+  }
+
+  /**
+   * The processes of the group in every distinct hierarchy (nested groups included), sorted: a
+   * process may sit in some hierarchies only (its joins were cut short), and {@link pids} reads
+   * one.
+   */
+  private async everyPid(): Promise<number[]> {
+    const lists = await Promise.all(this.distinctDirs().map((dir) => subtreePids(dir)));
+    return [...new Set(lists.flat())].sort((a, b) => a - b);
+  }
+
+  async destroy(): Promise<boolean> {
+    if (await this.removeIfIdle()) return false;
+    let killed = false;
+    await killUntilEmpty(
+      this.name,
+      () => this.everyPid(),
+      async (pids) => {
+        killed = true;
+        // frozen, nothing forks between the listing and the signals; a freezer that cannot
+        // freeze (its directory already removed, a task stuck in D state) is skipped: the
+        // next round catches what forked meanwhile
+        const frozen =
+          this.dirOf('freezer') !== undefined &&
+          (await this.freeze().then(
+            () => true,
+            () => false,
+          ));
+        try {
+          for (const pid of pids) signalPid(pid, 'SIGKILL');
+        } finally {
+          if (frozen) await this.thaw().catch(() => undefined);
+        }
+      },
+      this.waitMs,
+    );
+    await this.remove();
+    return killed;
+  }
+
+  async remove(): Promise<void> {
+    // anything but the usual case (EBUSY, a plain directory) takes the checked way below
+    if (await this.removeIfIdle()) return;
     const empty = await pollUntil(async () => (await this.pids()).length === 0, this.waitMs);
     if (!empty) {
       throw new TscError(
@@ -306,6 +354,14 @@ export class V1Manager implements CgroupManager {
   /** A handle on an existing cgroup `name`; does no I/O. */
   open(name: string): V1Cgroup {
     return new V1Cgroup(this.root, name, this.hierarchies, this.waitMs);
+  }
+
+  async children(parent: string): Promise<string[]> {
+    const segments = cgroupSegments(parent);
+    const lists = await Promise.all(
+      distinct(this.hierarchies).map((h) => subdirectories(join(h.mount, ...segments))),
+    );
+    return [...new Set(lists.flat())].sort().map((c) => `${parent}/${c}`);
   }
 
   /**

@@ -3,12 +3,15 @@
  * ancestor's cgroup.subtree_control, cgroup.freeze and cgroup.kill. Follows the kernel's
  * Documentation/admin-guide/cgroup-v2.rst and runc fs2. Decides nothing about names or limits.
  */
+import { rmdir } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { TscError } from '../../base/errors.js';
 import {
   cgroupSegments,
+  errnoOf,
   exists,
+  killUntilEmpty,
   mkdirCgroup,
   pollUntil,
   readControl,
@@ -17,6 +20,7 @@ import {
   retryIfParentVanished,
   rmdirCgroupTree,
   signalPid,
+  subdirectories,
   subtreePids,
   rmdirEmptyAncestors,
   writeControl,
@@ -120,6 +124,30 @@ export class V2Cgroup implements Cgroup {
     return subtreePids(this.dir);
   }
 
+  async destroy(): Promise<boolean> {
+    // the usual case, an empty group without nested ones: one rmdir(2)
+    try {
+      await rmdir(this.dir);
+      await rmdirEmptyAncestors(this.root, cgroupSegments(this.name));
+      return false;
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') return false;
+      // EBUSY: processes or nested groups; ENOTEMPTY: a plain directory (tests)
+    }
+    let killed = false;
+    await killUntilEmpty(
+      this.name,
+      () => this.pids(),
+      async () => {
+        killed = true;
+        await this.killAll('SIGKILL');
+      },
+      this.waitMs,
+    );
+    await this.remove();
+    return killed;
+  }
+
   async remove(): Promise<void> {
     const empty = await pollUntil(async () => (await this.pids()).length === 0, this.waitMs);
     if (!empty) {
@@ -146,6 +174,11 @@ export class V2Manager implements CgroupManager {
 
   open(name: string): V2Cgroup {
     return new V2Cgroup(this.root, name, this.waitMs);
+  }
+
+  async children(parent: string): Promise<string[]> {
+    const subs = await subdirectories(join(this.root, ...cgroupSegments(parent)));
+    return subs.map((c) => `${parent}/${c}`);
   }
 
   /**

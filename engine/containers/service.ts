@@ -1128,7 +1128,10 @@ export class ContainerManager implements ContainerService {
             );
         }
       }),
-      attempt('cgroup', () => this.deps.cgroups.open(`tscompose/${id}`).remove()),
+      // destroy, not remove: whatever still runs in it dies first (a crash left it, pid: host)
+      attempt('cgroup', async () => {
+        await this.deps.cgroups.open(`tscompose/${id}`).destroy();
+      }),
       attempt('rootfs', () => this.unmountRootfs(this.paths(id).rootfs)),
     ]);
     for (const m of r.Mounts) {

@@ -179,10 +179,14 @@ export interface ImageService {
     q: { all: boolean; digests: boolean; filters: ApiFilters },
     ctx: OperationContext,
   ): Promise<Dockerode.ImageInfo[]>;
-  /** Pull: writes Docker's JSON progress lines to `out`. */
+  /**
+   * Pull: writes Docker's JSON progress lines to the stream `open()` returns (called once the
+   * request is valid; failures after it arrive as an `errorDetail` line).
+   * @throws TscError TSC_IMAGE_REFERENCE (400) for an invalid name, before `open()`
+   */
   ImageCreate(
     q: { fromImage: string; tag?: string; platform?: string; auth?: string },
-    out: Writable,
+    open: () => Writable,
     ctx: OperationContext,
   ): Promise<void>;
   /**

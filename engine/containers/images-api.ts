@@ -68,7 +68,7 @@ export class StoreImageService implements ImageService {
 
   async ImageCreate(
     q: { fromImage: string; tag?: string; platform?: string; auth?: string },
-    out: Writable,
+    open: () => Writable,
     _ctx: OperationContext,
   ): Promise<void> {
     if (q.fromImage === '')
@@ -80,6 +80,7 @@ export class StoreImageService implements ImageService {
     let name = q.fromImage;
     if (q.tag) name = q.tag.startsWith('sha256:') ? `${name}@${q.tag}` : `${name}:${q.tag}`;
     const ref = parseReference(name);
+    const out = open();
     const shown = ref.tag ?? ref.digest ?? 'latest';
     await writeJsonLine(out, { status: `Pulling from ${familiarName(ref)}`, id: shown });
     const seen = new Set<string>();

@@ -3,6 +3,8 @@
  * import (`fromSrc=-`), inspect, history, tag, remove, prune, load, get, over an ImageService. Parsing and status codes
  * only; the image rules live in engine/images.
  */
+import type { Writable } from 'node:stream';
+
 import { EngineError } from '../../../base/errors.js';
 import { parseFilters } from '../../events.js';
 import type { ApiContext, Router } from '../router.js';
@@ -41,11 +43,13 @@ export function registerImageRoutes(router: Router, svc: ImageService): void {
     if (platform) q.platform = platform;
     const auth = ctx.req.headers['x-registry-auth'];
     if (typeof auth === 'string' && auth !== '') q.auth = auth;
-    const out = ctx.stream(200, 'application/json');
+    // the 200 header goes once the name is valid: an invalid one answers 400, as dockerd
+    let out: Writable | undefined;
+    const open = (): Writable => (out ??= ctx.stream(200, 'application/json'));
     try {
-      await svc.ImageCreate(q, out, op(ctx));
+      await svc.ImageCreate(q, open, op(ctx));
     } finally {
-      out.end();
+      out?.end();
     }
     return undefined;
   });

@@ -488,6 +488,19 @@ d('engine API: archive, system df, image save, bad requests', () => {
       message: `Conflict. The container name "/tsc-conflict" is already in use by container "${first.id}". You have to remove (or rename) that container to be able to reuse that name.`,
     });
 
+    // an invalid image name is refused before the pull stream begins (it was a 200, empty body)
+    for (const [q, msg] of [
+      [
+        'fromImage=BusyBox&tag=1.36',
+        'invalid reference format: repository name (library/BusyBox) must be lowercase',
+      ],
+      ['fromImage=busybox&tag=b%40d', 'invalid reference format'],
+    ] as const) {
+      const bad = await request(home.socket, 'POST', `/v1.47/images/create?${q}`);
+      expect(bad.status).toBe(400);
+      expect(message(bad)).toBe(msg);
+    }
+
     const badJson = await request(home.socket, 'POST', '/v1.47/containers/create', '{nope');
     expect(badJson.status).toBe(400);
     expect(message(badJson)).toMatch(/^invalid JSON: /);

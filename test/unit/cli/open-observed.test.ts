@@ -123,6 +123,19 @@ describe('openProjectObserved', () => {
     await expect(runUp(g, ['nosuch'], { detach: true })).rejects.toThrow('no such service: nosuch');
   });
 
+  it('must refuse an invalid -p when there is no compose file (down -p NAME anywhere)', async () => {
+    const empty = fs.mkdtempSync(path.join(dir, 'nofile-'));
+    const g = { projectDirectory: empty, projectName: 'Bad!', host: `unix://${socket}` };
+    await expect(runDown(g, {}, [])).rejects.toMatchObject({
+      code: 'TSC_COMPOSE_PROJECT_NAME',
+      message: expect.stringContaining('invalid project name "Bad!"') as unknown,
+    });
+    // nothing was asked of the daemon but the early observation (no stop, no remove)
+    expect(seen.every((u) => /\/(containers|networks|volumes)(\/json)?\?/.test(u))).toBe(true);
+    const ok = await runDown({ ...g, projectName: 'p-none' }, {}, []);
+    expect(ok).toBe(0);
+  });
+
   it('must report an unreachable daemon when the compose file loads', async () => {
     await expect(
       openProjectObserved(

@@ -433,8 +433,9 @@ function relocate<T>(phase: () => T, files: readonly ParsedFile[]): T {
 /** Attaches the file and position to an issue found on a tree or on the merged model. */
 function locate(issue: SchemaIssue, files: readonly ParsedFile[]): ComposeIssue {
   // An unknown key is reported on its parent mapping: point at the key itself when it is one.
+  // (the detail starts with the dotted path, except at the file's top level)
   const unknown = /^additional propert(?:y|ies) '([^',]+)' not allowed/.exec(
-    issue.detail.replace(/^\S+ /, ''),
+    issue.path.length > 0 ? issue.detail.replace(/^\S+ /, '') : issue.detail,
   );
   if (unknown?.[1] !== undefined) {
     const keyPath = [...issue.path, unknown[1]];

@@ -89,16 +89,24 @@ function editDistance(a: string, b: string): number {
 function closestKeyHint(
   value: RawValue | undefined,
   unknown: readonly string[],
+  topLevel: boolean,
 ): string | undefined {
   const bad = new Set(unknown);
   const known = isRawMap(value) ? Object.keys(value).filter((k) => !bad.has(k)) : [];
   const closedShapes = schema().core.closedShapes();
-  const fitting = closedShapes.filter((keys) => known.every((k) => keys.includes(k)));
+  // the file's own top level has one shape: `servics:` is "services", not a key of some service
+  const top = topLevel
+    ? closedShapes.filter((keys) => keys.includes('services') && keys.includes('include'))
+    : [];
+  const fitting =
+    top.length > 0 ? top : closedShapes.filter((keys) => known.every((k) => keys.includes(k)));
   const vocabulary = new Set((fitting.length > 0 ? fitting : closedShapes).flat());
   for (const key of unknown) {
     let best: string | undefined;
     let bestDistance = Math.max(1, Math.floor(key.length / 3)) + 1;
     for (const candidate of vocabulary) {
+      // a key valid elsewhere but not here is no hint (`service:` at the top level)
+      if (candidate === key) continue;
       const d = editDistance(key, candidate);
       if (d < bestDistance) {
         best = candidate;
@@ -127,7 +135,7 @@ function describe(tree: RawMap, issue: z.core.$ZodIssue, path: PathSegment[]): S
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => `'${k}'`).join(', ');
     const plain = issueAt(path, `additional properties ${keys} not allowed`);
-    const hint = closestKeyHint(valueAt(tree, path), issue.keys);
+    const hint = closestKeyHint(valueAt(tree, path), issue.keys, path.length === 0);
     return hint === undefined ? plain : { ...plain, hint };
   }
   return issueAt(path, issue.message.toLowerCase());

@@ -260,6 +260,21 @@ describe('unknown keys carry a did-you-mean hint', () => {
     expect(issues.map((i) => i.hint)).toEqual(['did you mean "interval"?']);
   });
 
+  it('at the top level offers top-level keys, never the key itself (service:, servics:, volume:)', () => {
+    const hint = (key: string): (string | undefined)[] =>
+      validateSchema({ [key]: { a: {} } }).map((i) => i.hint);
+    expect(hint('service')).toEqual(['did you mean "services"?']);
+    expect(hint('servics')).toEqual(['did you mean "services"?']);
+    expect(hint('volume')).toEqual(['did you mean "volumes"?']);
+    expect(hint('netwrks')).toEqual(['did you mean "networks"?']);
+  });
+
+  it('points at an unknown top-level key, not at 1:1', () => {
+    expect(bad('services:\n  web:\n    image: a\n\nservice:\n  a: {}\n')).toBe(
+      "<dir>/c.yaml:5:1: additional properties 'service' not allowed",
+    );
+  });
+
   it('offers nothing when no key is close', () => {
     const issues = validateSchema({ services: { web: { image: 'a', zzzzzz: 1 } } });
     expect(issues.map((i) => [i.detail, i.hint])).toEqual([

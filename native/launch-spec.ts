@@ -5,7 +5,7 @@
  */
 
 /** The codec version this file describes; the addon refuses others. */
-export const LAUNCH_SPEC_VERSION = 2;
+export const LAUNCH_SPEC_VERSION = 3;
 
 /** `kind` of a mount entry (`enum tsc_mount_kind`). */
 export const MountKind = {
@@ -177,7 +177,7 @@ export interface CapabilitySets {
  */
 export interface LaunchSpec {
   /** Codec version: {@link LAUNCH_SPEC_VERSION}. */
-  readonly v: 2;
+  readonly v: 3;
   readonly kind: 'launch' | 'exec';
   /** Container id (64 hex), for diagnostics. */
   readonly id: string;
@@ -185,6 +185,12 @@ export interface LaunchSpec {
   readonly exitPath: string;
   /** json-file log path; '' discards output. */
   readonly logPath: string;
+  /**
+   * launch: a FIFO the init reads as its stdin (Docker's `OpenStdin`); the engine creates it and
+   * holds it open for writing before the shim starts, so the shim's open never blocks, and closes
+   * it for EOF. '' = the init's stdin is /dev/null. exec: ''.
+   */
+  readonly stdinPath: string;
   /** Rotate the log when it would exceed this many bytes; 0 = unlimited. */
   readonly logMaxSize: number;
   /** Files kept on rotation (>= 1; 1 truncates). */

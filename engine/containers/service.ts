@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, promises as fsp, readFileSync } from 'node:fs';
 import { constants as osConstants, hostname as osHostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 
 import type Dockerode from 'dockerode';
 
@@ -40,6 +40,7 @@ import {
   SetupError,
   startExec,
   stateFiles,
+  StdinPipe,
   type ExitRecord,
   type LaunchedContainer,
   type RuntimeConfig,
@@ -367,6 +368,8 @@ export class ContainerManager implements ContainerService {
     for (const t of this.health.values()) clearTimeout(t);
     this.timers.clear();
     this.health.clear();
+    // running inits of OpenStdin containers read EOF from here on (docs/containers.md)
+    for (const id of [...this.stdins.keys()]) this.dropStdin(id);
     await Promise.allSettled([...this.monitors.values(), ...this.probes]);
     // record writes not waited for (an exit's)
     await Promise.allSettled([...this.writes.values()]);
@@ -588,7 +591,7 @@ export class ContainerManager implements ContainerService {
     this.cleaned.delete(id);
     const dir = this.dir(id);
     const paths = this.paths(id);
-    const { exitPath } = stateFiles(dir, id);
+    const { exitPath, stdinPath } = stateFiles(dir, id);
     await fsp.rm(exitPath, { force: true });
     const mode = String(r.HostConfig.NetworkMode ?? DEFAULT_NETWORK);
     const plan = planNetworkMode(mode, (ref) => {
@@ -717,8 +720,19 @@ export class ContainerManager implements ContainerService {
           procs: this.deps.cgroups.open(cgroupName).joinFiles(),
         },
         log: this.logOptions(h),
+        openStdin: r.Config.OpenStdin === true,
       };
       const spec = createLaunchSpec(runtimeConfig);
+      if (r.Config.OpenStdin === true) {
+        // a fresh write end per run, open before the shim opens the read end (never blocks)
+        this.dropStdin(id);
+        const pipe = StdinPipe.open(stdinPath);
+        this.stdins.set(id, pipe);
+        undo.push(() => {
+          if (this.stdins.get(id) === pipe) this.dropStdin(id);
+          return Promise.resolve();
+        });
+      }
       const endpoints = r.NetworkingConfig.EndpointsConfig;
       const networks = this.deps.networks;
       let connected = false;
@@ -810,8 +824,73 @@ export class ContainerManager implements ContainerService {
       throw err;
     }
     this.emit(r, 'start');
+    if (this.stdins.has(id)) this.bus.emit(`stdin:${id}`);
     this.monitor(id);
     this.startHealth(id);
+  }
+
+  /** The write ends of running OpenStdin containers' stdin FIFOs, per container id. */
+  private readonly stdins = new Map<string, StdinPipe>();
+
+  /** Closes `id`'s stdin write end at once (exit, removal, failed start, engine shutdown). */
+  private dropStdin(id: string): void {
+    this.stdins.get(id)?.destroy();
+    this.stdins.delete(id);
+  }
+
+  /**
+   * The stdin pipe of `id`'s current run; before a start, waits for it. Undefined when the
+   * container is removed or `conn` closes first.
+   */
+  private async stdinOf(id: string, conn: Duplex): Promise<StdinPipe | undefined> {
+    const now = this.stdins.get(id);
+    if (now || conn.destroyed || !this.records.has(id)) return now;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.bus.off(`stdin:${id}`, done);
+        this.bus.off(`removed:${id}`, done);
+        conn.off('close', done);
+        resolve(this.stdins.get(id));
+      };
+      this.bus.on(`stdin:${id}`, done);
+      this.bus.on(`removed:${id}`, done);
+      conn.on('close', done);
+    });
+  }
+
+  /**
+   * Forwards an attach client's bytes to the init's stdin (FIFO, docs/containers.md) until the
+   * client half-closes or `stop` aborts. On the client's end (EOF or a dropped connection) with
+   * `StdinOnce`, closes the write end: the init reads EOF. Without it, stdin stays open for a
+   * later attach (as dockerd's `OpenStdin` without `StdinOnce`). Reads nothing before
+   * `outputFollowed` resolves.
+   */
+  private async forwardStdin(
+    r: ContainerRecord,
+    conn: Duplex,
+    stop: AbortSignal,
+    outputFollowed: Promise<void>,
+  ): Promise<void> {
+    const id = r.Id;
+    let pipe: StdinPipe | undefined;
+    try {
+      await outputFollowed;
+      // destroyOnReturn false: the loop ending must not close the output side of `conn`
+      for await (const chunk of conn.iterator({ destroyOnReturn: false }) as AsyncIterable<
+        Buffer | string
+      >) {
+        if (stop.aborted) return;
+        pipe = await this.stdinOf(id, conn);
+        if (stop.aborted) return;
+        if (pipe) await pipe.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      }
+    } catch {
+      // a reset connection ends the client's input as its EOF does
+    }
+    if (stop.aborted || r.Config.StdinOnce !== true) return;
+    // the run the client wrote to (or the current one when it wrote nothing)
+    const current = this.stdins.get(id);
+    if (current && (pipe === undefined || pipe === current)) current.close();
   }
 
   /** Docker's error and exit code for a failed start (OCI runtime messages, 125/126/127). */
@@ -1005,6 +1084,7 @@ export class ContainerManager implements ContainerService {
   private async handleExit(id: string, rec: ExitRecord): Promise<void> {
     const r = this.records.get(id);
     if (!r) return;
+    this.dropStdin(id);
     this.stopHealth(id);
     await this.cleanupRun(r);
     const ranMs = Date.now() - Date.parse(r.State.StartedAt);
@@ -1468,6 +1548,7 @@ export class ContainerManager implements ContainerService {
     await this.deps.images.removeSnapshot(r.Id);
     for (const [eid, e] of this.execs) if (e.ContainerID === r.Id) this.execs.delete(eid);
     this.records.delete(r.Id);
+    this.dropStdin(r.Id);
     this.names.release(r.Name.slice(1), r.Id);
     if (volumes) {
       for (const m of r.Mounts) {
@@ -1684,6 +1765,17 @@ export class ContainerManager implements ContainerService {
     };
     this.bus.on(`exit:${id}`, onExit);
     this.bus.on(`removed:${id}`, onExit);
+    // a client that goes while output still flows (EPIPE, ECONNRESET) only ends its attach: the
+    // socket is destroyed, which ends the log follow and the stdin forward
+    streams.conn.on('error', () => undefined);
+    const stopStdin = new AbortController();
+    // input goes to the init once the log follow has taken its start offset, so the output of
+    // what the client sends right after the upgrade is not skipped as old
+    let following: () => void = () => undefined;
+    const followed = new Promise<void>((resolve) => (following = resolve));
+    // stdin of a container without OpenStdin is not read (dockerd ignores it too)
+    if (streams.stdin && q.stream && r.Config.OpenStdin === true)
+      void this.forwardStdin(r, streams.conn, stopStdin.signal, followed);
     try {
       const query: ContainerLogsQuery = {
         follow: q.stream,
@@ -1702,7 +1794,10 @@ export class ContainerManager implements ContainerService {
         streams.conn,
         () => !done,
         ctx.signal,
-        (p) => (poke = p),
+        (p) => {
+          poke = p;
+          following();
+        },
       );
       const set = this.attaches.get(id) ?? new Set<Promise<void>>();
       this.attaches.set(id, set);
@@ -1714,6 +1809,8 @@ export class ContainerManager implements ContainerService {
         if (set.size === 0) this.attaches.delete(id);
       }
     } finally {
+      stopStdin.abort();
+      following();
       this.bus.off(`exit:${id}`, onExit);
       this.bus.off(`removed:${id}`, onExit);
       if (!streams.conn.destroyed) streams.conn.end();

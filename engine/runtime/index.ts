@@ -22,6 +22,7 @@ export {
   type LaunchOptions,
 } from './launch.js';
 export { SetupError, renderSetupMessage, toSetupError } from './setup-error.js';
+export { StdinPipe } from './stdin.js';
 export { parseShimMessage, type ShimMessage } from './shim-client.js';
 export {
   buildExecSpec,

@@ -128,6 +128,12 @@ export interface RuntimeConfig {
   /** json-file options: `max-size` in bytes (0 = unlimited), `max-file` (default 1). */
   readonly log?:
     { readonly maxSize?: number | undefined; readonly maxFile?: number | undefined } | undefined;
+  /**
+   * Docker's `Config.OpenStdin`: the init reads its stdin from the state dir's `stdin` FIFO
+   * ({@link stateFiles}), which the caller creates and holds open for writing before launch
+   * (engine/runtime/stdin.ts). Default false: stdin is /dev/null.
+   */
+  readonly openStdin?: boolean | undefined;
 }
 
 /** Host facts the builder needs; gathered by launch.ts (I/O), passed in so building stays pure. */
@@ -195,9 +201,19 @@ export const DOCKER_INIT_PATH = '/sbin/docker-init';
 const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 const S_IFCHR = 0o020000;
 
-/** The files of a container's state dir. */
-export function stateFiles(stateDir: string, id: string): { exitPath: string; logPath: string } {
-  return { exitPath: join(stateDir, 'exit.json'), logPath: join(stateDir, `${id}-json.log`) };
+/**
+ * The files of a container's state dir: the shim's exit record, the json-file log, and the FIFO
+ * an `OpenStdin` init reads as stdin.
+ */
+export function stateFiles(
+  stateDir: string,
+  id: string,
+): { exitPath: string; logPath: string; stdinPath: string } {
+  return {
+    exitPath: join(stateDir, 'exit.json'),
+    logPath: join(stateDir, `${id}-json.log`),
+    stdinPath: join(stateDir, 'stdin'),
+  };
 }
 
 /**
@@ -517,15 +533,16 @@ export function buildLaunchSpec(config: RuntimeConfig, facts: HostFacts): Launch
     if (!userNs) sysctls['net.ipv4.ping_group_range'] = '0 2147483647';
   }
   Object.assign(sysctls, config.sysctls ?? {});
-  const { exitPath, logPath } = stateFiles(config.stateDir, config.id);
+  const { exitPath, logPath, stdinPath } = stateFiles(config.stateDir, config.id);
   const argv = useInit ? [DOCKER_INIT_PATH, '--', ...config.argv] : [...config.argv];
 
   return {
-    v: 2,
+    v: 3,
     kind: 'launch',
     id: config.id,
     exitPath,
     logPath,
+    stdinPath: config.openStdin === true ? stdinPath : '',
     logMaxSize: config.log?.maxSize ?? 0,
     logMaxFile: config.log?.maxFile ?? 1,
     ...oomCounter(config.cgroup),
@@ -631,6 +648,7 @@ export function buildExecSpec(
     kind: 'exec',
     exitPath: '',
     logPath: '',
+    stdinPath: '',
     oomFile: '',
     oomKey: '',
     cloneFlags: 0,

@@ -128,6 +128,7 @@ void DecodeSpec(Decoder &d, Napi::Object o, tsc_spec &s) {
   s.id = d.Str(o, "id", p);
   s.exit_path = d.Str(o, "exitPath", p);
   s.log_path = d.Str(o, "logPath", p);
+  s.stdin_path = d.Str(o, "stdinPath", p);
   s.log_max_size = d.U64(o, "logMaxSize", p);
   s.log_max_file = d.U32(o, "logMaxFile", p);
   s.oom_file = d.Str(o, "oomFile", p);
@@ -308,6 +309,7 @@ Napi::Value DecodeLaunchSpec(const Napi::CallbackInfo &info) {
   o.Set("id", str(s.id));
   o.Set("exitPath", str(s.exit_path));
   o.Set("logPath", str(s.log_path));
+  o.Set("stdinPath", str(s.stdin_path));
   o.Set("logMaxSize", num(double(s.log_max_size)));
   o.Set("logMaxFile", num(s.log_max_file));
   o.Set("oomFile", str(s.oom_file));

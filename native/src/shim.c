@@ -124,6 +124,25 @@ static void write_exit_record(const struct tsc_spec *s, pid_t pid, int status, i
   (void)rename(tmp, s->exit_path);
 }
 
+/*
+ * The init's stdin: /dev/null, or the engine's FIFO (Docker's OpenStdin). The FIFO is opened
+ * O_NONBLOCK so the open never waits for a writer (the engine holds one; without it the init
+ * reads EOF), then made blocking again: the init and its children share this open file.
+ */
+static int open_stdin(const char *fifo) {
+  if (!fifo[0]) return open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
 static int block_signals(void) {
   sigset_t set;
   sigfillset(&set);
@@ -149,7 +168,7 @@ static int run_main(const struct tsc_spec *s, int sync) {
     if (!log) shim_fail(sync, ST_STDIO, OP_OPEN, -1);
   }
   int out[2], err[2], sp[2];
-  int in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int in_fd = open_stdin(s->stdin_path);
   if (in_fd < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
     shim_fail(sync, ST_STDIO, OP_OPEN, -1);
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)

@@ -121,6 +121,7 @@ static void walk(struct io *io, struct tsc_spec *s) {
   str(io, &s->id);
   str(io, &s->exit_path);
   str(io, &s->log_path);
+  str(io, &s->stdin_path);
   u64(io, &s->log_max_size);
   u32(io, &s->log_max_file);
   str(io, &s->oom_file);

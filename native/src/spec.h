@@ -14,7 +14,7 @@ extern "C" {
 #endif
 
 #define TSC_SPEC_MAGIC 0x4c435354u /* "TSCL" little-endian */
-#define TSC_SPEC_VERSION 2u
+#define TSC_SPEC_VERSION 3u
 #define TSC_SPEC_HEADER_SIZE 16u
 #define TSC_SPEC_MAX_SIZE (16u * 1024u * 1024u)
 
@@ -79,6 +79,7 @@ struct tsc_spec {
   const char *id;
   /* launch: files the shim writes */
   const char *exit_path, *log_path;
+  const char *stdin_path; /* FIFO the init reads as stdin (the engine holds a writer); "" = /dev/null */
   uint64_t log_max_size; /* bytes, 0 = unlimited */
   uint32_t log_max_file;
   const char *oom_file, *oom_key; /* counter file and key read before and after; "" = none */

@@ -1,0 +1,166 @@
+/**
+ * Attach stdin end to end as root (Docker's OpenStdin / StdinOnce, non-TTY): a real engine on a
+ * temp home, driven by dockerode's hijacked attach and the docker CLI (`run -i` with piped input).
+ * Everything created is removed afterwards (the engine fixture removes every container).
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { PassThrough, type Duplex } from 'node:stream';
+
+import type Docker from 'dockerode';
+
+import { requireHost } from '../../helpers/host';
+import { useEngine } from '../../helpers/engine-fixture';
+import { DOCKER, until } from './harness';
+
+const ok = requireHost({ root: true, packages: ['tini'] });
+const d = ok ? describe : describe.skip;
+
+jest.setTimeout(120_000);
+
+/** A hijacked attach (stdin, stdout, stderr) and the demultiplexed stdout text so far. */
+async function attach(
+  docker: Docker,
+  c: Docker.Container,
+): Promise<{ conn: Duplex; stdout: () => string; closed: Promise<void> }> {
+  const conn = (await c.attach({
+    stream: true,
+    stdin: true,
+    stdout: true,
+    stderr: true,
+    hijack: true,
+  })) as unknown as Duplex;
+  let text = '';
+  const out = new PassThrough();
+  out.on('data', (x: Buffer) => (text += x.toString()));
+  docker.modem.demuxStream(conn, out, new PassThrough());
+  const closed = new Promise<void>((resolve) => {
+    conn.on('end', resolve);
+    conn.on('close', resolve);
+  });
+  return { conn, stdout: () => text, closed };
+}
+
+d('engine attach stdin', () => {
+  const fx = useEngine();
+
+  it('forwards stdin and closes it at the client half-close with StdinOnce', async () => {
+    const docker = fx.docker;
+    const c = await docker.createContainer({
+      Image: 'busybox:1.36',
+      name: 'tsc-stdin-once',
+      Cmd: ['sh', '-c', 'cat; echo eof'],
+      OpenStdin: true,
+      StdinOnce: true,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      HostConfig: { NetworkMode: 'none' },
+    });
+    const a = await attach(docker, c);
+    const waited = c.wait({ condition: 'next-exit' });
+    await c.start();
+    a.conn.write('hello\n');
+    a.conn.end();
+    expect(await waited).toMatchObject({ StatusCode: 0 });
+    await a.closed;
+    expect(a.stdout()).toBe('hello\neof\n');
+  });
+
+  it('gives a container without OpenStdin /dev/null and ignores attached input', async () => {
+    const docker = fx.docker;
+    const c = await docker.createContainer({
+      Image: 'busybox:1.36',
+      name: 'tsc-stdin-null',
+      Cmd: ['sh', '-c', 'readlink /proc/self/fd/0; cat; echo eof'],
+      HostConfig: { NetworkMode: 'none' },
+    });
+    const a = await attach(docker, c);
+    const waited = c.wait({ condition: 'next-exit' });
+    await c.start();
+    a.conn.write('ignored\n');
+    expect(await waited).toMatchObject({ StatusCode: 0 });
+    await a.closed;
+    expect(a.stdout()).toBe('/dev/null\neof\n');
+  });
+
+  it('keeps stdin open after the client goes without StdinOnce; a later attach writes again', async () => {
+    const docker = fx.docker;
+    const c = await docker.createContainer({
+      Image: 'busybox:1.36',
+      name: 'tsc-stdin-open',
+      Cmd: ['sh', '-c', 'readlink /proc/self/fd/0 | grep -q stdin && echo fifo; cat; echo eof'],
+      OpenStdin: true,
+      StdinOnce: false,
+      HostConfig: { NetworkMode: 'none' },
+    });
+    const first = await attach(docker, c);
+    await c.start();
+    first.conn.write('one\n');
+    first.conn.end();
+    await until(() => Promise.resolve(first.stdout().includes('one\n') ? true : undefined));
+    first.conn.destroy();
+    const second = await attach(docker, c);
+    second.conn.write('two\n');
+    second.conn.end();
+    await until(() => Promise.resolve(second.stdout().includes('two\n') ? true : undefined));
+    second.conn.destroy();
+    // cat still reads: stdin got no EOF from either client
+    expect((await c.inspect()).State.Running).toBe(true);
+    const logs = (await c.logs({ stdout: true, follow: false })).toString();
+    expect(logs).toContain('fifo');
+    expect(logs).toContain('one');
+    expect(logs).toContain('two');
+    expect(logs).not.toContain('eof');
+    const waited = c.wait({ condition: 'next-exit' });
+    await c.kill({ signal: 'SIGKILL' });
+    expect(await waited).toMatchObject({ StatusCode: 137 });
+  });
+
+  it('keeps an OpenStdin container that nobody attached to reading (no EOF)', async () => {
+    const docker = fx.docker;
+    const c = await docker.createContainer({
+      Image: 'busybox:1.36',
+      name: 'tsc-stdin-idle',
+      Cmd: ['sh', '-c', 'echo ready; cat; echo eof'],
+      OpenStdin: true,
+      StdinOnce: true,
+      HostConfig: { NetworkMode: 'none' },
+    });
+    await c.start();
+    await until(async () =>
+      (await c.logs({ stdout: true, follow: false })).toString().includes('ready')
+        ? true
+        : undefined,
+    );
+    expect((await c.inspect()).State.Running).toBe(true);
+    // a restart opens a fresh stdin for the new run, which again gets no EOF
+    await c.restart({ t: 0 });
+    await until(async () => ((await c.inspect()).State.Running ? true : undefined));
+    const a = await attach(docker, c);
+    const waited = c.wait({ condition: 'next-exit' });
+    a.conn.write('after restart\n');
+    a.conn.end();
+    expect(await waited).toMatchObject({ StatusCode: 0 });
+    expect((await c.logs({ stdout: true, follow: false })).toString()).toContain('after restart');
+  });
+
+  it('docker run -i --rm with piped input prints it and exits 0', async () => {
+    const home = fx.home;
+    const child = spawn(DOCKER, ['run', '-i', '--rm', '--network', 'none', 'busybox:1.36', 'cat'], {
+      env: {
+        ...process.env,
+        DOCKER_HOST: `unix://${home.socket}`,
+        DOCKER_CONFIG: join(home.dir, 'docker-config'),
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (x: Buffer) => (stdout += x.toString()));
+    child.stderr.on('data', (x: Buffer) => (stderr += x.toString()));
+    child.stdin.end('hi\n');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: 'hi\n', stderr: '' });
+  });
+});

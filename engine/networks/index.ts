@@ -381,6 +381,11 @@ function hex64(): string {
   return randomBytes(32).toString('hex');
 }
 
+/** The message of a caught failure, for the API's error text (which carries no cause). */
+function causeText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 function netError(
   code: 'TSC_ENGINE_NOT_FOUND' | 'TSC_ENGINE_CONFLICT' | 'TSC_NETWORK',
   name: string,
@@ -636,12 +641,15 @@ export class NetworkManager {
   /**
    * Connects a container's netns (`NetworkConnect`): allocates addresses, creates the veth with
    * its peer inside the netns, configures it, registers DNS names. Works before "go" and on a
-   * running container (the NIC appears live). Throws TSC_ENGINE_NOT_FOUND, TSC_ENGINE_CONFLICT
-   * when already connected, TSC_NETWORK on IPAM/kernel failures (addresses are released then).
+   * running container (the NIC appears live). An endpoint of the same container whose link is
+   * gone (a start cut short by an engine crash) is dropped first. Throws TSC_ENGINE_NOT_FOUND,
+   * TSC_ENGINE_CONFLICT when already connected, TSC_NETWORK on IPAM/kernel failures (addresses
+   * are released then).
    */
   async connect(ref: string, opts: ConnectOptions): Promise<EndpointSettings> {
-    const n = this.get(ref);
+    let n = this.get(ref);
     const name = n.inspect.Name;
+    if (this.dropStaleEndpoint(n, opts.containerId)) n = this.get(ref);
     if (Object.values(n.endpoints).some((e) => e.containerId === opts.containerId)) {
       throw netError(
         'TSC_ENGINE_CONFLICT',
@@ -679,7 +687,12 @@ export class NetworkManager {
         return s;
       });
     } catch (e) {
-      throw netError('TSC_NETWORK', name, `connect ${opts.containerName} to network ${name}`, e);
+      throw netError(
+        'TSC_NETWORK',
+        name,
+        `connect ${opts.containerName} to network ${name}: ${causeText(e)}`,
+        e,
+      );
     }
     const endpointId = hex64();
     const aliases = [...(opts.aliases ?? [])];
@@ -762,7 +775,12 @@ export class NetworkManager {
       }
     } catch (e) {
       this.dropEndpoint(n.inspect.Id, endpointId);
-      throw netError('TSC_NETWORK', name, `connect ${opts.containerName} to network ${name}`, e);
+      throw netError(
+        'TSC_NETWORK',
+        name,
+        `connect ${opts.containerName} to network ${name}: ${causeText(e)}`,
+        e,
+      );
     }
     if (isBridge(n)) this.dns.register(n.inspect.Id, endpointId, dnsRecordOf(ep));
     return this.toSettings(this.get(n.inspect.Id), ep);
@@ -1146,6 +1164,25 @@ export class NetworkManager {
       }
     }
     return fallback;
+  }
+
+  /**
+   * Drops the endpoint of `containerId` on `n` when its link is gone (bridge: the host veth;
+   * macvlan/ipvlan: the netns it was made in), as {@link resume} does: a start of the same
+   * container cut short by an engine crash left it, and the container's next start connects
+   * again. A live endpoint stays (connect refuses it as already connected). True when one was
+   * dropped (the network's state object was replaced: get it again).
+   */
+  private dropStaleEndpoint(n: NetworkState, containerId: string): boolean {
+    const ep = Object.values(n.endpoints).find((e) => e.containerId === containerId);
+    if (!ep) return false;
+    const gone = isBridge(n)
+      ? !existsSync(`/sys/class/net/${ep.hostIfName}`)
+      : ep.netnsId === undefined || netnsIdOf(ep.netnsPath) !== ep.netnsId;
+    if (!gone) return false;
+    this.dns.unregister(n.inspect.Id, ep.endpointId);
+    this.dropEndpoint(n.inspect.Id, ep.endpointId);
+    return true;
   }
 
   private dropEndpoint(networkId: string, endpointId: string): void {

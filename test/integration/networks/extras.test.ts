@@ -123,6 +123,17 @@ d('networks: IPv6, MTU, static addresses, DNS over TCP and round-robin (root)', 
       ipv4Address: '10.252.9.9',
       ipv6Address: 'fd42:7473:6300::99',
     });
+    // an address outside the subnet: the reason reaches the API's message, not only the cause
+    await expect(
+      manager.connect(Id, {
+        containerId: ids[2]!,
+        containerName: 'tsc-test-client',
+        netnsPath: x3.path,
+        ipv4Address: '10.99.5.7',
+      }),
+    ).rejects.toThrow(
+      /^connect tsc-test-client to network tsc-test-v6: allocate address 10\.99\.5\.7: not a host address of 10\.252\.0\.0\/16/,
+    );
     const e3 = await manager.connect(Id, {
       containerId: ids[2]!,
       containerName: 'tsc-test-client',

@@ -2,7 +2,7 @@
 // scenario and assertions: a busybox stack with depends_on service_healthy, a published port, a named
 // volume that survives down + up and goes with down -v; up twice changes nothing; editing one service
 // recreates only it; run --rm, exec, ps, logs, port; nothing of the project or the daemon left after.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { get } from 'node:http';
@@ -251,6 +251,67 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
             .sort(),
         ).toEqual(['quits exited', 'stays exited']);
       } finally {
+        expect(tsc(...f, 'down', '-t', '0').rc).toBe(0);
+      }
+    }, 120_000);
+
+    it('Ctrl-C during an attached up waiting for a dependency must stop gracefully with 130', async () => {
+      const project = `${PROJECT}-sigint`;
+      const file = join(dir, 'sigint.yaml');
+      writeFileSync(
+        file,
+        `services:
+  db:
+    image: busybox:1.36
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+    healthcheck:
+      test: ["CMD", "false"]
+      interval: 1s
+      retries: 100
+  web:
+    image: busybox:1.36
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+    depends_on:
+      db:
+        condition: service_healthy
+`,
+      );
+      const f = ['-p', project, '-f', file];
+      const state = (): string =>
+        tsc(...f, 'ps', '-a', '--format', '{{.Service}} {{.State}}')
+          .out.split('\n')
+          .filter((l) => l !== '')
+          .sort()
+          .join(', ');
+      const child = spawn(process.execPath, [CLI, '--progress', 'plain', ...f, 'up'], {
+        cwd: dir,
+        env: { ...process.env, DOCKER_HOST: backend().host },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      child.stdout.resume();
+      const exited = new Promise<number | string>((resolve) =>
+        child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+      );
+      try {
+        // up is waiting for db to become healthy (it never does): db runs, web is not started
+        const waiting = (): boolean =>
+          state().includes('db running') && err.includes(`${project}-db-1  Waiting`);
+        for (let i = 0; i < 150 && child.exitCode === null && !waiting(); i++) {
+          await new Promise((r) => setTimeout(r, 300));
+        }
+        expect(err).toContain(`Container ${project}-db-1  Waiting`);
+        child.kill('SIGINT');
+        expect(await exited).toBe(130);
+        expect(err).toContain('Gracefully stopping... (press Ctrl+C again to force)');
+        expect(err).not.toContain('interrupted');
+        expect(err).not.toContain('is unhealthy');
+        expect(state()).not.toContain('running');
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
         expect(tsc(...f, 'down', '-t', '0').rc).toBe(0);
       }
     }, 120_000);

@@ -12,16 +12,25 @@ import { registerDataUsageRoute } from '../api/routes/system-df.js';
 import { createCgroupManager } from '../cgroups/index.js';
 import type { DaemonCore, DaemonPlugin, DaemonPluginFactory } from '../daemon.js';
 import { ImageStore } from '../images/store.js';
+import type { ContainerRecord } from './config.js';
 import { dataUsage } from './data-usage.js';
 import { StoreImageService } from './images-api.js';
 import { EngineNetworks } from './networking.js';
 import { EngineNetworkService } from './networks-api.js';
+import { recoverLeftovers } from './recovery.js';
 import { ContainerManager } from './service.js';
 
 export { ContainerManager, resourcesOf, type ContainerServiceDeps } from './service.js';
 export { EngineNetworks, DEFAULT_NETWORK } from './networking.js';
 export { StoreImageService } from './images-api.js';
 export { EngineNetworkService } from './networks-api.js';
+export {
+  CONTAINER_CGROUP_PARENT,
+  isAdoptable,
+  recoverLeftovers,
+  type RecoveryDeps,
+  type RecoveryReport,
+} from './recovery.js';
 export * from './config.js';
 
 /** Options of {@link containersPlugin}. */
@@ -36,7 +45,8 @@ export function imageStoreRoot(dataRoot: string): string {
 }
 
 /**
- * The plugin factory: opens the image store and the persisted networks, loads container records
+ * The plugin factory: opens the image store and the persisted networks, kills what a crash left
+ * of containers that are not re-adopted ({@link recoverLeftovers}), loads container records
  * (re-adopting running containers), and serves the container/exec/image/network routes.
  */
 export function containersPlugin(opts: ContainersPluginOptions = {}): DaemonPluginFactory {
@@ -53,13 +63,22 @@ export function containersPlugin(opts: ContainersPluginOptions = {}): DaemonPlug
       },
     });
     const networks = await EngineNetworks.open(core.config.dataRoot);
+    const cgroups = createCgroupManager();
+    // before any record is loaded (and any restart policy fires): kill what a crash left running
+    // of containers that are not re-adopted, drop their endpoints (docs/containers.md, recovery)
+    await recoverLeftovers({
+      records: core.store.collection<ContainerRecord>('containers'),
+      cgroups,
+      networks,
+      log,
+    });
     const containers = new ContainerManager({
       store: core.store,
       events: core.events,
       volumes: core.volumes,
       images,
       networks,
-      cgroups: createCgroupManager(),
+      cgroups,
       log,
     });
     core.volumes.setUsage((name) => containers.volumeUsers(name));

@@ -1,6 +1,7 @@
 /**
  * The exit record the shim writes atomically when the init has been reaped (`exit.json`, see
- * docs/native.md): decode it and wait for it. Reads files only; never signals anything.
+ * docs/native.md): decode it, wait for it, tell whether a shim still runs. Reads files only;
+ * never signals anything.
  */
 import { readFileSync } from 'node:fs';
 import { EngineError } from '../../base/errors.js';
@@ -77,6 +78,23 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * True when a launched container still runs as far as its files and the process table tell: no
+ * exit record (or an unreadable one) and its shim alive. What an engine restart re-adopts
+ * (engine/containers recovery); anything else of the container is left over and may be killed.
+ * Reads files only.
+ */
+export function shimRuns(c: { readonly exitPath: string; readonly shimPid: number }): boolean {
+  let rec: ExitRecord | undefined;
+  try {
+    rec = readExitRecord(c.exitPath);
+  } catch {
+    // a torn record cannot come from the shim's atomic write: treat it as written
+    return false;
+  }
+  return rec === undefined && isAlive(c.shimPid);
 }
 
 /** How long the shim may take to exit after writing the record, in ms. */

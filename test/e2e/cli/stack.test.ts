@@ -255,8 +255,15 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
       }
     }, 120_000);
 
-    it('Ctrl-C during an attached up waiting for a dependency must stop gracefully with 130', async () => {
-      const project = `${PROJECT}-sigint`;
+    /**
+     * Spawns `up` with `upArgs` on a project whose db never becomes healthy and whose web waits for
+     * it, sends SIGINT once db runs and up waits for it; resolves the exit (code or signal), stderr
+     * and the services' states after.
+     */
+    const interruptUp = async (
+      project: string,
+      ...upArgs: string[]
+    ): Promise<{ exit: number | string; err: string; after: string }> => {
       const file = join(dir, 'sigint.yaml');
       writeFileSync(
         file,
@@ -285,7 +292,7 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
           .filter((l) => l !== '')
           .sort()
           .join(', ');
-      const child = spawn(process.execPath, [CLI, '--progress', 'plain', ...f, 'up'], {
+      const child = spawn(process.execPath, [CLI, '--progress', 'plain', ...f, 'up', ...upArgs], {
         cwd: dir,
         env: { ...process.env, DOCKER_HOST: backend().host },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -305,15 +312,31 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
         }
         expect(err).toContain(`Container ${project}-db-1  Waiting`);
         child.kill('SIGINT');
-        expect(await exited).toBe(130);
-        expect(err).toContain('Gracefully stopping... (press Ctrl+C again to force)');
-        expect(err).not.toContain('interrupted');
-        expect(err).not.toContain('is unhealthy');
-        expect(state()).not.toContain('running');
+        const exit = await exited;
+        return { exit, err, after: state() };
       } finally {
         if (child.exitCode === null) child.kill('SIGKILL');
         expect(tsc(...f, 'down', '-t', '0').rc).toBe(0);
       }
+    };
+
+    it('Ctrl-C during an attached up waiting for a dependency must stop gracefully with 130', async () => {
+      const r = await interruptUp(`${PROJECT}-sigint`);
+      expect(r.exit).toBe(130);
+      expect(r.err).toContain('Gracefully stopping... (press Ctrl+C again to force)');
+      expect(r.err).not.toContain('interrupted');
+      expect(r.err).not.toContain('is unhealthy');
+      expect(r.after).toContain('db exited');
+      expect(r.after).not.toContain('running');
+    }, 120_000);
+
+    it('Ctrl-C during up -d waiting for a dependency must exit 130 and stop nothing', async () => {
+      const r = await interruptUp(`${PROJECT}-sigint-d`, '-d');
+      expect(r.exit).toBe(130);
+      expect(r.err).not.toContain('Gracefully stopping');
+      expect(r.err).not.toContain('interrupted');
+      expect(r.after).toContain('db running');
+      expect(r.after).not.toContain('web running');
     }, 120_000);
 
     it('kill must spare orphans unless --remove-orphans is given', () => {

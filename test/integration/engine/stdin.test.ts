@@ -145,22 +145,45 @@ d('engine attach stdin', () => {
     expect((await c.logs({ stdout: true, follow: false })).toString()).toContain('after restart');
   });
 
-  it('docker run -i --rm with piped input prints it and exits 0', async () => {
+  /** `docker run -i --rm busybox:1.36 <cmd>` with `input` piped in. */
+  async function runInteractive(
+    input: string,
+    ...cmd: string[]
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const home = fx.home;
-    const child = spawn(DOCKER, ['run', '-i', '--rm', '--network', 'none', 'busybox:1.36', 'cat'], {
-      env: {
-        ...process.env,
-        DOCKER_HOST: `unix://${home.socket}`,
-        DOCKER_CONFIG: join(home.dir, 'docker-config'),
+    const child = spawn(
+      DOCKER,
+      ['run', '-i', '--rm', '--network', 'none', 'busybox:1.36', ...cmd],
+      {
+        env: {
+          ...process.env,
+          DOCKER_HOST: `unix://${home.socket}`,
+          DOCKER_CONFIG: join(home.dir, 'docker-config'),
+        },
+        stdio: ['pipe', 'pipe', 'pipe'],
       },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (x: Buffer) => (stdout += x.toString()));
     child.stderr.on('data', (x: Buffer) => (stderr += x.toString()));
-    child.stdin.end('hi\n');
+    child.stdin.end(input);
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: 'hi\n', stderr: '' });
+    return { code, stdout, stderr };
+  }
+
+  it('docker run -i --rm with piped input prints it and exits 0', async () => {
+    expect(await runInteractive('hi\n', 'cat')).toEqual({ code: 0, stdout: 'hi\n', stderr: '' });
+  });
+
+  it('docker run -i passes input larger than the pipe buffer whole (backpressure)', async () => {
+    // 300 KB: several times the FIFO's 64 KiB buffer
+    const counted = await runInteractive(
+      'abcdefghi\n'.repeat(30_000),
+      'sh',
+      '-c',
+      'n=0; while read -r l; do [ "$l" = abcdefghi ] && n=$((n+1)); done; echo $n',
+    );
+    expect(counted).toEqual({ code: 0, stdout: '30000\n', stderr: '' });
   });
 });

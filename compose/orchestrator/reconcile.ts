@@ -269,13 +269,19 @@ export function reconcileUp(project: Project, observed: ObservedState, o: UpOpti
         if (project.networks?.[k]?.external !== true) netKeys.add(k);
     }
   }
+  // after every pull, as docker compose: an image that cannot be pulled leaves nothing created
+  const pulls = [...pullNode.values()];
   const netNode = new Map<string, number>();
   for (const k of [...netKeys].sort(byString)) {
     const name = networkName(project, k);
     if (observed.networks.some((n) => n.name === name)) continue;
     netNode.set(
       k,
-      b.add({ kind: 'create-network', name, body: networkCreateBody(project, k) }, 'missing'),
+      b.add(
+        { kind: 'create-network', name, body: networkCreateBody(project, k) },
+        'missing',
+        pulls,
+      ),
     );
   }
   const volNode = new Map<string, number>();
@@ -284,7 +290,7 @@ export function reconcileUp(project: Project, observed: ObservedState, o: UpOpti
     if (observed.volumes.some((v) => v.name === name)) continue;
     volNode.set(
       k,
-      b.add({ kind: 'create-volume', name, body: volumeCreateBody(project, k) }, 'missing'),
+      b.add({ kind: 'create-volume', name, body: volumeCreateBody(project, k) }, 'missing', pulls),
     );
   }
 
@@ -323,7 +329,7 @@ export function reconcileUp(project: Project, observed: ObservedState, o: UpOpti
     const deps = serviceDependencies(svc).filter((d) => selected.has(d));
     const depCreates = deps.flatMap((d) => createNodes.get(d) ?? []);
     const baseAfter = [
-      svc.image === undefined ? undefined : pullNode.get(normalizeImageRef(svc.image)),
+      ...pulls,
       ...(svc.network_mode === undefined ? sortedNetworks(svc).map(([k]) => netNode.get(k)) : []),
       ...(svc.volumes ?? []).map((v) =>
         v.type === 'volume' && v.source ? volNode.get(v.source) : undefined,

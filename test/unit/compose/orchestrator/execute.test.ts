@@ -89,8 +89,8 @@ describe('executePlan', () => {
     ]);
     expect(events.map(renderPlainEvent)).toEqual([
       ' Image docker.io/library/nginx:latest  Pulling',
-      ' Network demo_default  Creating',
       ' Image docker.io/library/nginx:latest  Pulled 0.0s',
+      ' Network demo_default  Creating',
       ' Network demo_default  Created 0.0s',
       ' Container demo-web-1  Creating',
       ' Container demo-web-1  Created 0.0s',

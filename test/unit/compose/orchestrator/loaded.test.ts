@@ -42,8 +42,8 @@ describe('orchestrator on loaded projects', () => {
     expect(renderPlan(reconcileUp(project, emptyState('demo')).nodes)).toBe(
       lines(
         '#1 [] pull-image docker.io/library/busybox:latest (missing)',
-        '#2 [] create-network demo_default (missing)',
-        '#3 [] create-volume demo_data (missing)',
+        '#2 [1] create-network demo_default (missing)',
+        '#3 [1] create-volume demo_data (missing)',
         '#4 [1,2,3] create-container db#1 (missing)',
         '#5 [1,2,4] create-container web#1 (missing)',
         '#6 [4] start-container db#1 (created)',

@@ -18,7 +18,7 @@ describe('reconcileUp', () => {
     expect(renderPlan(plan.nodes)).toBe(
       lines(
         `#1 [] pull-image ${NGINX} (missing)`,
-        '#2 [] create-network demo_default (missing)',
+        '#2 [1] create-network demo_default (missing)',
         '#3 [1,2] create-container web#1 (missing)',
         '#4 [3] start-container web#1 (created)',
       ),
@@ -153,11 +153,11 @@ describe('reconcileUp', () => {
       lines(
         `#1 [] pull-image ${BUSYBOX} (missing)`,
         `#2 [] pull-image ${NGINX} (missing)`,
-        '#3 [] create-network demo_default (missing)',
-        '#4 [1,3] create-container cache#1 (missing)',
-        '#5 [1,3] create-container db#1 (missing)',
-        '#6 [1,3,5] create-container migrate#1 (missing)',
-        '#7 [2,3,4,5,6] create-container web#1 (missing)',
+        '#3 [1,2] create-network demo_default (missing)',
+        '#4 [1,2,3] create-container cache#1 (missing)',
+        '#5 [1,2,3] create-container db#1 (missing)',
+        '#6 [1,2,3,5] create-container migrate#1 (missing)',
+        '#7 [1,2,3,4,5,6] create-container web#1 (missing)',
         '#8 [4] start-container cache#1 (created)',
         '#9 [5] start-container db#1 (created)',
         '#10 [9] wait-service db service_healthy (required by migrate)',
@@ -252,8 +252,8 @@ describe('reconcileUp', () => {
     expect(renderPlan(reconcileUp(p, state(p, [], { images: [BUSYBOX] })).nodes)).toBe(
       lines(
         `#1 [] pull-image ${BUSYBOX} (always)`,
-        '#2 [] create-network demo_default (missing)',
-        '#3 [] create-volume demo_data (missing)',
+        '#2 [1] create-network demo_default (missing)',
+        '#3 [1] create-volume demo_data (missing)',
         '#4 [1,2,3] create-container db#1 (missing)',
         '#5 [4] start-container db#1 (created)',
       ),

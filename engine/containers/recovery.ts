@@ -3,6 +3,8 @@
  * drops network endpoints) that no re-adopted container owns. Runs before the container service
  * loads its records; never changes a record.
  */
+import { readFileSync } from 'node:fs';
+
 import type { CgroupManager } from '../cgroups/index.js';
 import { shimRuns } from '../runtime/exit.js';
 import type { RecordCollection } from '../state/store.js';
@@ -34,6 +36,40 @@ export interface RecoveryReport {
   readonly endpoints: string[];
 }
 
+/** How long the sweep waits for the shims of killed processes to exit, in ms. */
+const SHIM_EXIT_MS = 2000;
+
+/** The `comm` a shim gives itself (native/src/shim.c, `PR_SET_NAME`). */
+const SHIM_COMM = 'tsc:[shim]';
+
+/** The stat fields of a process after its `(comm)`: state, then ppid; undefined when gone. */
+function statOf(pid: number): { comm: string; state: string; ppid: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = text.lastIndexOf(')');
+    const [state = '', ppid = '0'] = text.slice(close + 2).split(' ');
+    return { comm: text.slice(text.indexOf('(') + 1, close), state, ppid: Number(ppid) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while `pid` runs (a zombie counts as gone). */
+function isAlive(pid: number): boolean {
+  const st = statOf(pid);
+  return st !== undefined && st.state !== 'Z';
+}
+
+/** The distinct parents of `pids` that are shims (proc(5) `stat`). */
+function shimParents(pids: readonly number[]): number[] {
+  const out = new Set<number>();
+  for (const pid of pids) {
+    const ppid = statOf(pid)?.ppid ?? 0;
+    if (ppid > 1 && statOf(ppid)?.comm === SHIM_COMM) out.add(ppid);
+  }
+  return [...out];
+}
+
 /**
  * True when the engine start re-adopts the record as running, by the test
  * `ContainerManager.recover` applies: running, not being removed, launched (`Runtime`), and its
@@ -59,7 +95,7 @@ export function isAdoptable(r: ContainerRecord | undefined): boolean {
  *
  * 1. Every cgroup `tscompose/<id>` whose id has no adoptable record ({@link isAdoptable}; no
  *    record at all included) is destroyed: its processes are SIGKILLed and it is removed
- *    (`Cgroup.destroy`). Only the few cgroups that exist are looked at (one readdir per
+ *    (`Cgroup.destroy`); their shims (outside the cgroup) are waited for, 2 s at most. Only the few cgroups that exist are looked at (one readdir per
  *    hierarchy; an adopted container's cgroup is never read).
  * 2. Every network endpoint of a container without an adoptable record is released with its
  *    published ports (a start cut short left it connected, which the next start refused with
@@ -93,9 +129,16 @@ export async function recoverLeftovers(deps: RecoveryDeps): Promise<RecoveryRepo
       const id = name.slice(CONTAINER_CGROUP_PARENT.length + 1);
       if (!CONTAINER_ID.test(id) || (await adopted(id))) return;
       try {
-        if (await deps.cgroups.open(name).destroy()) {
+        const cg = deps.cgroups.open(name);
+        // the shims of its processes live outside the cgroup: wait for them too, so none writes
+        // an exit record after the container's next start cleared it
+        const shims = shimParents(await cg.pids().catch(() => []));
+        if (await cg.destroy()) {
           report.killed.push(id);
           deps.log(`container ${id} is not running: killed what was left in cgroup ${name}`);
+          const deadline = Date.now() + SHIM_EXIT_MS;
+          while (shims.some(isAlive) && Date.now() < deadline)
+            await new Promise((r) => setTimeout(r, 10));
         }
         report.cgroups.push(id);
       } catch (e) {

@@ -18,6 +18,7 @@ import {
 } from '../../compose/orchestrator/index.js';
 import { collect, type GlobalOptions } from '../options.js';
 import { displayName } from '../render/logs.js';
+import { progressMode } from '../render/progress.js';
 import {
   checkServices,
   containerName,
@@ -196,9 +197,19 @@ export async function runUp(
     }));
   const detached = o.detach === true || o.wait === true || o.start === false;
   const interrupt = new AbortController();
+  // a live (tty) progress display would redraw over the notice: it is printed once that closes
+  let deferNotice = progressMode(g.progress, process.stderr.isTTY) === 'tty';
+  let noticeDue = false;
+  const notice = (): void => {
+    noticeDue = false;
+    process.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n');
+  };
   const onSigint = (): void => {
     if (interrupt.signal.aborted) process.exit(130);
-    if (!detached) process.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n');
+    if (!detached) {
+      if (deferNotice) noticeDue = true;
+      else notice();
+    }
     interrupt.abort();
   };
   process.on('SIGINT', onSigint);
@@ -214,6 +225,8 @@ export async function runUp(
       // a failure of a node that was running at Ctrl-C: shown by the progress display already
       if (!interrupt.signal.aborted) throw e;
     }
+    deferNotice = false;
+    if (noticeDue) notice();
     if (interrupt.signal.aborted) {
       if (!detached) await stopSelected(g, ctx, services, o);
       return 130;

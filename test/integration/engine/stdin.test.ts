@@ -145,24 +145,20 @@ d('engine attach stdin', () => {
     expect((await c.logs({ stdout: true, follow: false })).toString()).toContain('after restart');
   });
 
-  /** `docker run -i --rm busybox:1.36 <cmd>` with `input` piped in. */
-  async function runInteractive(
+  /** The docker CLI against the engine with `input` piped in. */
+  async function dockerWithInput(
     input: string,
-    ...cmd: string[]
+    ...args: string[]
   ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const home = fx.home;
-    const child = spawn(
-      DOCKER,
-      ['run', '-i', '--rm', '--network', 'none', 'busybox:1.36', ...cmd],
-      {
-        env: {
-          ...process.env,
-          DOCKER_HOST: `unix://${home.socket}`,
-          DOCKER_CONFIG: join(home.dir, 'docker-config'),
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
+    const child = spawn(DOCKER, args, {
+      env: {
+        ...process.env,
+        DOCKER_HOST: `unix://${home.socket}`,
+        DOCKER_CONFIG: join(home.dir, 'docker-config'),
       },
-    );
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (x: Buffer) => (stdout += x.toString()));
@@ -171,6 +167,62 @@ d('engine attach stdin', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     return { code, stdout, stderr };
   }
+
+  /** `docker run -i --rm busybox:1.36 <cmd>` with `input` piped in. */
+  const runInteractive = (input: string, ...cmd: string[]): ReturnType<typeof dockerWithInput> =>
+    dockerWithInput(input, 'run', '-i', '--rm', '--network', 'none', 'busybox:1.36', ...cmd);
+
+  it('docker start -ai feeds each run a fresh stdin', async () => {
+    await dockerWithInput(
+      '',
+      'create',
+      '-i',
+      '--name',
+      'tsc-stdin-start',
+      '--network',
+      'none',
+      'busybox:1.36',
+      'sh',
+      '-c',
+      'cat; echo eof',
+    );
+    expect(await dockerWithInput('first\n', 'start', '-ai', 'tsc-stdin-start')).toEqual({
+      code: 0,
+      stdout: 'first\neof\n',
+      stderr: '',
+    });
+    expect(await dockerWithInput('second\n', 'start', '-ai', 'tsc-stdin-start')).toEqual({
+      code: 0,
+      stdout: 'second\neof\n',
+      stderr: '',
+    });
+  });
+
+  it('gives a running OpenStdin init EOF when the engine goes (documented)', async () => {
+    const c = await fx.docker.createContainer({
+      Image: 'busybox:1.36',
+      name: 'tsc-stdin-restart',
+      Cmd: ['sh', '-c', 'echo ready; cat; echo eof'],
+      OpenStdin: true,
+      StdinOnce: true,
+      HostConfig: { NetworkMode: 'none' },
+    });
+    await c.start();
+    await until(async () =>
+      (await c.logs({ stdout: true, follow: false })).toString().includes('ready')
+        ? true
+        : undefined,
+    );
+    await fx.engine.kill();
+    const docker = (await fx.restart()).docker;
+    const again = docker.getContainer(c.id);
+    const state = await until(async () => {
+      const s = (await again.inspect()).State;
+      return s.Running ? undefined : s;
+    });
+    expect(state.ExitCode).toBe(0);
+    expect((await again.logs({ stdout: true, follow: false })).toString()).toContain('eof');
+  });
 
   it('docker run -i --rm with piped input prints it and exits 0', async () => {
     expect(await runInteractive('hi\n', 'cat')).toEqual({ code: 0, stdout: 'hi\n', stderr: '' });

@@ -1,7 +1,7 @@
 /**
  * The runtime's stdin FIFO as root (LaunchSpec `stdinPath`, engine/runtime/stdin.ts): an init
  * launched with `openStdin` reads what the engine's StdinPipe writes and EOF when it closes; an
- * init without it reads /dev/null. Each container's rootfs, state dir and cgroup are removed.
+ * init without it reads /dev/null. Every rootfs, state dir and cgroup made here is removed.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -262,6 +262,7 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
      */
     const interruptUp = async (
       project: string,
+      progress: string,
       ...upArgs: string[]
     ): Promise<{ exit: number | string; err: string; after: string }> => {
       const file = join(dir, 'sigint.yaml');
@@ -292,7 +293,7 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
           .filter((l) => l !== '')
           .sort()
           .join(', ');
-      const child = spawn(process.execPath, [CLI, '--progress', 'plain', ...f, 'up', ...upArgs], {
+      const child = spawn(process.execPath, [CLI, '--progress', progress, ...f, 'up', ...upArgs], {
         cwd: dir,
         env: { ...process.env, DOCKER_HOST: backend().host },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -321,7 +322,7 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
     };
 
     it('Ctrl-C during an attached up waiting for a dependency must stop gracefully with 130', async () => {
-      const r = await interruptUp(`${PROJECT}-sigint`);
+      const r = await interruptUp(`${PROJECT}-sigint`, 'plain');
       expect(r.exit).toBe(130);
       expect(r.err).toContain('Gracefully stopping... (press Ctrl+C again to force)');
       expect(r.err).not.toContain('interrupted');
@@ -330,8 +331,16 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
       expect(r.after).not.toContain('running');
     }, 120_000);
 
+    it('with the live (tty) progress display, the notice must come after the display', async () => {
+      const r = await interruptUp(`${PROJECT}-sigint-tty`, 'tty');
+      expect(r.exit).toBe(130);
+      const at = r.err.lastIndexOf('Gracefully stopping... (press Ctrl+C again to force)');
+      expect(at).toBeGreaterThan(r.err.lastIndexOf(`${PROJECT}-sigint-tty-db-1  Waiting`));
+      expect(r.after).toContain('db exited');
+    }, 120_000);
+
     it('Ctrl-C during up -d waiting for a dependency must exit 130 and stop nothing', async () => {
-      const r = await interruptUp(`${PROJECT}-sigint-d`, '-d');
+      const r = await interruptUp(`${PROJECT}-sigint-d`, 'plain', '-d');
       expect(r.exit).toBe(130);
       expect(r.err).not.toContain('Gracefully stopping');
       expect(r.err).not.toContain('interrupted');

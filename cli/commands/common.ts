@@ -19,10 +19,11 @@ import {
   observe,
   type ObservedState,
   type Plan,
+  type ExternalResourceClient,
   type ProgressEvent,
   type UpOptions,
 } from '../../compose/orchestrator/index.js';
-import { dockerClient } from '../client.js';
+import { asEngineError, dockerClient } from '../client.js';
 import { DEFAULT_PARALLEL, parallelLimit, toLoadOptions, type GlobalOptions } from '../options.js';
 import { createDisplay, progressMode } from '../render/progress.js';
 
@@ -103,6 +104,26 @@ export async function openProjectObserved(
       ? await prefetch
       : await observe(ctx.docker, ctx.name, observeOptions);
   return { ctx, observed };
+}
+
+/**
+ * The daemon side of {@link checkExternalResources}: `GET /networks/{name}` and
+ * `GET /volumes/{name}`, 404 = absent; other failures as EngineError.
+ */
+export function externalClient(docker: Dockerode): ExternalResourceClient {
+  const exists = async (inspect: () => Promise<unknown>): Promise<boolean> => {
+    try {
+      await inspect();
+      return true;
+    } catch (e) {
+      if ((e as { statusCode?: unknown }).statusCode === 404) return false;
+      throw asEngineError(e);
+    }
+  };
+  return {
+    networkExists: (n) => exists(() => docker.getNetwork(n).inspect()),
+    volumeExists: (v) => exists(() => docker.getVolume(v).inspect()),
+  };
 }
 
 /**

@@ -12,15 +12,17 @@ import {
   CONTAINER_NUMBER_LABEL,
   ONEOFF_LABEL,
   SLUG_LABEL,
+  checkExternalResources,
   observe,
   reconcileUp,
+  selectServices,
   translateService,
   type Plan,
   type PlanNode,
 } from '../../compose/orchestrator/index.js';
 import { lazyModule } from '../../base/lazy.js';
 import { collect, type GlobalOptions } from '../options.js';
-import { checkServices, openProject, runPlan, translateContext } from './common.js';
+import { checkServices, externalClient, openProject, runPlan, translateContext } from './common.js';
 import { envEntries } from './exec.js';
 import { pipeStdio, stdinHasInput } from './stdio.js';
 
@@ -183,6 +185,11 @@ export async function runRun(
     noDeps: o.deps === false,
     translate,
   });
+  await checkExternalResources(
+    externalClient(ctx.docker),
+    loaded.project,
+    selectServices(loaded.project, { services: [service], noDeps: o.deps === false }),
+  );
   await runPlan(g, ctx.docker, withoutService({ nodes: plan.nodes, orphans: [] }, service));
 
   const slug = crypto().randomBytes(32).toString('hex');

@@ -11,7 +11,9 @@ import type { ContainerInfo } from 'dockerode';
 
 import { UsageError } from '../../base/errors.js';
 import {
+  checkExternalResources,
   reconcileUp,
+  selectServices,
   type ProgressEvent,
   type ProgressStatus,
   type UpOptions,
@@ -22,6 +24,7 @@ import { progressMode } from '../render/progress.js';
 import {
   checkServices,
   containerName,
+  externalClient,
   intFlag,
   openProjectObserved,
   orphanWarning,
@@ -181,6 +184,12 @@ export async function runUp(
     ...opts,
     translate: translateContext(loaded),
   });
+  // external networks and volumes must exist before anything is created (docker compose's check)
+  await checkExternalResources(
+    externalClient(ctx.docker),
+    loaded.project,
+    selectServices(loaded.project, opts),
+  );
   if (plan.orphans.length > 0) process.stderr.write(orphanWarning(plan.orphans));
   const touched = new Set(
     plan.nodes.flatMap((n) => ('container' in n.op ? [n.op.container.name] : [])),

@@ -9,3 +9,4 @@ export * from './plan.js';
 export * from './reconcile.js';
 export * from './execute.js';
 export * from './progress.js';
+export * from './external.js';

@@ -137,7 +137,14 @@ export function desiredReplicas(
 }
 
 /** Selected services: the named ones plus (unless noDeps) their dependencies, transitively. */
-function selectServices(project: Project, o: UpOptions): Set<string> {
+/**
+ * The services an `up` acts on: `o.services` and (unless `noDeps`) what they depend on, or every
+ * service when none is named.
+ */
+export function selectServices(
+  project: Project,
+  o: Pick<UpOptions, 'services' | 'noDeps'>,
+): Set<string> {
   const all = Object.keys(project.services);
   if (o.services === undefined || o.services.length === 0) return new Set(all);
   const out = new Set<string>();

@@ -22,7 +22,7 @@ import { registerLogs } from './commands/logs.js';
 import { registerPs } from './commands/ps.js';
 import { registerUp } from './commands/up.js';
 import { asEngineError } from './client.js';
-import { collect, type GlobalOptions } from './options.js';
+import { checkGlobalOptions, collect, type GlobalOptions } from './options.js';
 import { renderError } from './render/error.js';
 import { formatComposeHelp } from './render/help.js';
 
@@ -66,6 +66,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  // every command: a bad global flag is refused before the command does anything
+  program.hook('preAction', () => checkGlobalOptions(globals()));
   registerConfig(program, globals);
   registerUp(program, globals);
   registerDown(program, globals);

@@ -50,6 +50,29 @@ export function parallelLimit(
   return n < 0 ? Number.MAX_SAFE_INTEGER : n;
 }
 
+/** `--ansi` values (docker compose's). */
+const ANSI_VALUES = ['never', 'always', 'auto'] as const;
+/** `--progress` values (docker compose's, as cli/render/progress.ts takes them). */
+const PROGRESS_VALUES = ['auto', 'tty', 'plain', 'json', 'quiet'] as const;
+
+/**
+ * Checks the global flags before any command runs, so a bad value is refused whatever the
+ * command (`config --progress bogus` as well as `up`): `--ansi` never|always|auto, `--progress`
+ * auto|tty|plain|json|quiet, `--parallel` a non-zero integer.
+ * @throws UsageError (exit 2) naming the flag and the values it takes
+ */
+export function checkGlobalOptions(g: GlobalOptions): void {
+  if (g.ansi !== undefined && !(ANSI_VALUES as readonly string[]).includes(g.ansi))
+    throw new UsageError(`unsupported --ansi value ${JSON.stringify(g.ansi)}`, {
+      hint: `use one of ${ANSI_VALUES.join(', ')}`,
+    });
+  if (g.progress !== undefined && !(PROGRESS_VALUES as readonly string[]).includes(g.progress))
+    throw new UsageError(`unsupported --progress value ${JSON.stringify(g.progress)}`, {
+      hint: `use one of ${PROGRESS_VALUES.join(', ')}`,
+    });
+  parallelLimit(g);
+}
+
 /** Loader options from the global flags, the cwd and the process environment. */
 export function toLoadOptions(g: GlobalOptions, extra: Partial<LoadOptions> = {}): LoadOptions {
   return {

@@ -176,6 +176,8 @@ export async function runUp(
     check: (c) => {
       checkServices(c, services);
       if (o.exitCodeFrom !== undefined) checkServices(c, [o.exitCodeFrom]);
+      // `--scale nosvc=2`: docker compose says no such service rather than ignore it
+      checkServices(c, Object.keys(opts.scale ?? {}));
     },
   });
   const loaded = ctx.loaded;

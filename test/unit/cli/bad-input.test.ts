@@ -502,6 +502,16 @@ describe('command line', () => {
     });
   });
 
+  it('refuses --scale of a service the project does not have, before any daemon call', async () => {
+    files({ 'compose.yaml': 'services:\n  web:\n    image: nginx\n' });
+    const r = await run(['-H', `unix://${join(dir, 'no.sock')}`, 'up', '-d', '--scale', 'nosvc=2']);
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'error[TSC_COMPOSE_REFERENCE]: no such service: nosvc',
+    });
+  });
+
   it('exits 2 for an unknown command', async () => {
     const r = await run(['bogus']);
     expect(r.code).toBe(2);
@@ -520,6 +530,19 @@ describe('command line', () => {
     [
       ['config', '--format', 'xml'],
       'error[TSC_USAGE]: unsupported format "xml"\nhint: use --format yaml or --format json',
+    ],
+    // global flags are checked whatever the command
+    [
+      ['--ansi', 'maybe', 'config'],
+      'error[TSC_USAGE]: unsupported --ansi value "maybe"\nhint: use one of never, always, auto',
+    ],
+    [
+      ['--progress', 'bogus', 'config'],
+      'error[TSC_USAGE]: unsupported --progress value "bogus"\nhint: use one of auto, tty, plain, json, quiet',
+    ],
+    [
+      ['--parallel', 'x', 'config'],
+      'error[TSC_USAGE]: invalid argument "x" for "--parallel" flag: must be a non-zero integer',
     ],
   ])('exits 2 for bad usage %j', async (argv, message) => {
     files({ 'compose.yaml': 'services:\n  web:\n    image: nginx\n' });

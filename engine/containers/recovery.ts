@@ -93,29 +93,32 @@ export function isAdoptable(r: ContainerRecord | undefined): boolean {
  * before `ContainerManager.load` (so no restart policy has started anything yet) and after
  * `EngineNetworks.open`.
  *
- * 1. Every cgroup `tscompose/<id>` whose id has no adoptable record ({@link isAdoptable}; no
- *    record at all included) is destroyed: its processes are SIGKILLed and it is removed
- *    (`Cgroup.destroy`); their shims (outside the cgroup) are waited for, 2 s at most. Only the few cgroups that exist are looked at (one readdir per
- *    hierarchy; an adopted container's cgroup is never read).
+ * 1. Every cgroup `tscompose/<id>` whose record here is not adoptable ({@link isAdoptable}) is
+ *    destroyed: its processes are SIGKILLed and it is removed (`Cgroup.destroy`); their shims
+ *    (outside the cgroup) are waited for, 2 s at most. Only the few cgroups that exist are looked
+ *    at (one readdir per hierarchy; an adopted container's cgroup is never read).
  * 2. Every network endpoint of a container without an adoptable record is released with its
  *    published ports (a start cut short left it connected, which the next start refused with
  *    `already connected`); the network state is persisted when it changed.
  *
- * The engine owns `tscompose/` on the host: a second engine on another data root would see this
- * one's containers as strays (one engine per host, like the `TSCOMPOSE-*` chains). Failures are
- * logged per container, never thrown.
+ * A cgroup under `tscompose/` with no record in this data root is left alone (a second engine
+ * on another data root keeps its containers; ours never leave one: a removal destroys the cgroup
+ * before the record goes). Failures are logged per container, never thrown.
  */
 export async function recoverLeftovers(deps: RecoveryDeps): Promise<RecoveryReport> {
   const report: RecoveryReport = { killed: [], cgroups: [], endpoints: [] };
-  const adoptable = new Map<string, boolean>();
-  const adopted = async (id: string): Promise<boolean> => {
-    let yes = adoptable.get(id);
-    if (yes === undefined) {
-      yes = isAdoptable(await deps.records.get(id).catch(() => undefined));
-      adoptable.set(id, yes);
+  /** id -> its record's state here: adoptable, ours but not adoptable, or no record at all. */
+  const known = new Map<string, 'adoptable' | 'stopped' | 'none'>();
+  const stateOf = async (id: string): Promise<'adoptable' | 'stopped' | 'none'> => {
+    let st = known.get(id);
+    if (st === undefined) {
+      const rec = await deps.records.get(id).catch(() => undefined);
+      st = rec === undefined ? 'none' : isAdoptable(rec) ? 'adoptable' : 'stopped';
+      known.set(id, st);
     }
-    return yes;
+    return st;
   };
+  const adopted = async (id: string): Promise<boolean> => (await stateOf(id)) === 'adoptable';
   const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
   let names: string[] = [];
@@ -127,7 +130,15 @@ export async function recoverLeftovers(deps: RecoveryDeps): Promise<RecoveryRepo
   await Promise.all(
     names.map(async (name) => {
       const id = name.slice(CONTAINER_CGROUP_PARENT.length + 1);
-      if (!CONTAINER_ID.test(id) || (await adopted(id))) return;
+      if (!CONTAINER_ID.test(id)) return;
+      const st = await stateOf(id);
+      if (st === 'adoptable') return;
+      if (st === 'none') {
+        // no record in this data root: another engine's container, never touched (a removal
+        // destroys the cgroup before the record goes, so a crash leaves no such group of ours)
+        deps.log(`cgroup ${name} belongs to no container of this engine: left alone`);
+        return;
+      }
       try {
         const cg = deps.cgroups.open(name);
         // the shims of its processes live outside the cgroup: wait for them too, so none writes

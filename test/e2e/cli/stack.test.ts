@@ -188,6 +188,34 @@ describe.each(BACKENDS.map((kind) => ({ kind, name: kind.name })))(
       expect(ps('-a').map((c) => c.Name)).toEqual([`${PROJECT}-db-1`, `${PROJECT}-web-1`]);
       const code = tsc('run', '--rm', '--no-deps', 'web', 'sh', '-c', 'exit 4');
       expect(code.rc).toBe(4);
+      // piped input reaches the one-off container's stdin, which ends with the input (StdinOnce)
+      const piped = tscIn('one\ntwo\n', 'run', '--rm', '-T', '--no-deps', 'web', 'cat');
+      expect(piped).toMatchObject({ rc: 0, out: 'one\ntwo\n' });
+    }, 60_000);
+
+    it('up must refuse a missing external network before creating anything', () => {
+      const project = `${PROJECT}-ext`;
+      writeFileSync(
+        join(dir, 'ext.yaml'),
+        `services:
+  a:
+    image: busybox:1.36
+    command: ["sleep", "3600"]
+    networks: [outside]
+networks:
+  outside:
+    external: true
+    name: tsc-test-no-such-net
+`,
+      );
+      const f = ['-p', project, '-f', join(dir, 'ext.yaml')];
+      const r = tsc(...f, 'up', '-d');
+      expect(r.rc).toBe(1);
+      expect(r.err).toContain(
+        'network tsc-test-no-such-net declared as external, but could not be found',
+      );
+      expect(r.err).not.toContain('Created');
+      expect(tsc(...f, 'ps', '-a', '-q').out).toBe('');
     }, 60_000);
 
     it('logs must show the output of the selected service', () => {

@@ -166,7 +166,10 @@ function apiError(op: Op, e: unknown): TscError {
   else if (status === 409) code = 'TSC_ENGINE_CONFLICT';
   else if (errno === 'ECONNREFUSED' || errno === 'ENOENT') code = 'TSC_ENGINE_UNAVAILABLE';
   else if (op.kind === 'pull-image') code = 'TSC_IMAGE_PULL';
-  const detail = e instanceof Error ? e.message : String(e);
+  // the daemon's own message, without dockerode's "(HTTP code 500) server error - " wrapper
+  const json = (e as { json?: { message?: unknown } | null } | null)?.json;
+  const detail =
+    typeof json?.message === 'string' ? json.message : e instanceof Error ? e.message : String(e);
   return new EngineError(
     code,
     { kind: kind.toLowerCase(), name: resource },

@@ -239,6 +239,18 @@ describe('executePlan', () => {
     expect(res.error?.code).toBe('TSC_ENGINE_STATE');
     expect(res.error?.message).toBe('create container demo-web-1: boom');
     expect(client.calls).not.toContain('start demo-web-1');
+    // a daemon error (dockerode: message wrapped, the daemon's text in json.message)
+    const wrapped = new FakeClient();
+    wrapped.createContainer = () =>
+      Promise.reject(
+        Object.assign(new Error('(HTTP code 404) no such container - No such image: x:1 '), {
+          statusCode: 404,
+          json: { message: 'No such image: x:1' },
+        }),
+      );
+    const r404 = await executePlan(wrapped, plan.nodes);
+    expect(r404.error?.code).toBe('TSC_ENGINE_NOT_FOUND');
+    expect(r404.error?.message).toBe('create container demo-web-1: No such image: x:1');
     const ok = new FakeClient();
     await executePlan(ok, plan.nodes);
     expect(ok.calls.slice(2)).toEqual([

@@ -37,6 +37,13 @@ export interface ExtendsContext {
    * file's own directory. Files reached through extends resolve against their own directory.
    */
   readonly baseDir?: string | undefined;
+  /**
+   * Told of each `extends` resolved: service `service` of `file` takes service `base.service` of
+   * `base.file` (absolute paths; the same file for a local extends). Lets error messages point at
+   * the file and line where an inherited value is written.
+   */
+  readonly onExtends?:
+    ((file: string, service: string, base: { file: string; service: string }) => void) | undefined;
 }
 
 interface FileScope {
@@ -81,6 +88,7 @@ export function resolveExtends(tree: RawMap, ctx: ExtendsContext): RawMap {
     ctx.load,
     loaded,
     ctx.resolveFile ?? ((file, fromDir) => (isAbsolute(file) ? file : resolve(fromDir, file))),
+    ctx.onExtends,
   );
   const out: RawMap = {};
   for (const [name, svc] of Object.entries(services)) {
@@ -94,6 +102,7 @@ class Resolver {
     private readonly load: (absPath: string) => ParsedFile,
     private readonly scopes: Map<string, FileScope>,
     readonly resolveFile: (file: string, fromDir: string) => string,
+    private readonly onExtends: ExtendsContext['onExtends'],
   ) {}
 
   private scopeOf(file: string): FileScope {
@@ -147,6 +156,7 @@ class Resolver {
         );
       }
       base = this.service(other, baseName, [...chain, here]);
+      this.onExtends?.(scope.file, name, { file: abs, service: baseName });
       if (dirname(abs) !== scope.dir) base = rebasePaths(base, dirname(abs));
     } else {
       if (!(baseName in scope.services)) {
@@ -155,6 +165,7 @@ class Resolver {
         );
       }
       base = this.service(scope, baseName, [...chain, here]);
+      this.onExtends?.(scope.file, name, { file: scope.file, service: baseName });
     }
     const own: RawMap = { ...svc };
     delete own['extends'];

@@ -16,7 +16,15 @@ import type { Project } from './model.js';
 import { normalizeProject } from './normalize.js';
 import { parseComposeYaml, type ParsedFile } from './parse.js';
 import { resolveRelativePaths } from './paths.js';
-import { formatPath, isRawMap, type RawMap, type RawValue, type TreePath } from './raw.js';
+import {
+  formatPath,
+  isRawMap,
+  type PathSegment,
+  type PositionIndex,
+  type RawMap,
+  type RawValue,
+  type TreePath,
+} from './raw.js';
 import { validateSchema, type SchemaIssue } from './schema/index.js';
 import {
   checkProjectName,
@@ -134,6 +142,10 @@ export function loadProject(o: LoadOptions): LoadedProject {
     workingDir: sources.workingDir,
   };
   const trees = parsed.map((p) => loadFileTree(p, ctx, new Set()));
+  // Where a merged-tree path may be written, lowest priority first (docs/loader.md: the last -f
+  // file that has it; then the services it extends; then the files it includes).
+  const origins = trees.flatMap((t) => t.origins);
+  const fallback = trees[0]?.origins.at(-1);
 
   let merged: RawMap = trees[0]?.tree ?? {};
   for (let i = 1; i < trees.length; i++) {
@@ -143,12 +155,13 @@ export function loadProject(o: LoadOptions): LoadedProject {
   // compose-go de-duplicates after loading every file, a single one included, and validates the
   // merged model (an override file alone may be partial).
   merged = enforceUnicity(merged, []) as RawMap;
-  checkSchema(merged, parsed);
+  checkSchema(merged, origins, fallback);
   merged = { ...merged, name };
 
   // Later phases name key paths without a file; `located` points them at the defining line.
-  const located = <T>(phase: () => T): T => relocate(phase, parsed);
-  const canonical = located(() => canonicalize(merged));
+  const located = <T>(phase: () => T, tree?: RawMap): T => relocate(phase, origins, fallback, tree);
+  const canonicalInput = merged;
+  const canonical = located(() => canonicalize(canonicalInput), canonicalInput);
   const withPaths = resolveRelativePaths(canonical, sources.workingDir, homeDir);
   const profiles = activeProfiles(o, env);
   const project = located(() =>
@@ -167,7 +180,7 @@ export function loadProject(o: LoadOptions): LoadedProject {
   if (issues.length > 0) {
     throw new ComposeError(
       'TSC_COMPOSE_INVALID',
-      issues.map((i) => locate(i, parsed)),
+      issues.map((i) => locate(i, origins, fallback)),
     );
   }
   const graph = located(() => buildGraph(project, { skipUnknown: o.consistency === false }));
@@ -195,6 +208,20 @@ interface FileContext {
 interface LoadedFile {
   readonly parsed: ParsedFile;
   readonly tree: RawMap;
+  /** Where its paths are written: included files, extended services, itself last. */
+  readonly origins: readonly Origin[];
+}
+
+/**
+ * One place a path of the loaded (merged) tree may be written, for error positions: a file's
+ * tree as parsed and interpolated (before extends, include and merge), and how a loaded-tree
+ * path maps into it (a service taken by `extends` has another name there).
+ */
+interface Origin {
+  readonly file: string;
+  readonly positions: PositionIndex;
+  readonly tree: RawMap;
+  readonly map?: ((path: TreePath) => TreePath | undefined) | undefined;
 }
 
 /** Per-file phases: interpolate, schema, extends, include. */
@@ -204,29 +231,76 @@ function loadFileTree(parsed: ParsedFile, ctx: FileContext, including: Set<strin
     : parsed.tree;
   // A file reached through `extends.file` is not validated as a whole (compose-go): only the
   // service taken from it ends up in the model, and that is checked with the rest.
+  const selfFile = parsed.file === '-' ? resolve('stdin') : parsed.file;
+  const others = new Map<string, ParsedFile>([
+    [selfFile, { ...parsed, file: parsed.file, tree: interpolated }],
+  ]);
   const loadOther = (absPath: string): ParsedFile => {
     const other = parseComposeYaml(ctx.read(absPath), absPath);
     const tree = ctx.interpolate ? interpolateTree(other, ctx.lookup, ctx.warn) : other.tree;
-    return { ...other, tree };
+    const loaded = { ...other, tree };
+    others.set(absPath, loaded);
+    return loaded;
   };
+  const bases = new Map<string, { file: string; service: string }>();
   const extended = resolveExtends(interpolated, {
-    file: parsed.file === '-' ? resolve('stdin') : parsed.file,
+    file: selfFile,
     load: loadOther,
     tags: parsed,
     positions: parsed.positions,
     resolveFile: ctx.resolveFile,
     baseDir: ctx.workingDir,
+    onExtends: (file, service, base) => bases.set(`${file}#${service}`, base),
   });
-  const tree = applyIncludes(extended, parsed, ctx, including);
-  return { parsed, tree };
+  const { tree, origins: included } = applyIncludes(extended, parsed, ctx, including);
+  const self: Origin = { file: parsed.file, positions: parsed.positions, tree: interpolated };
+  return { parsed, tree, origins: [...included, ...extendsOrigins(selfFile, bases, others), self] };
 }
 
-function checkSchema(tree: RawMap, files: readonly ParsedFile[]): void {
+/**
+ * The origins of services taken by `extends`: for service `a` of this file extending `b` (of this
+ * or another file), `services.a.<rest>` is written at `services.b.<rest>` there; chains followed,
+ * nearest base last (highest priority).
+ */
+function extendsOrigins(
+  selfFile: string,
+  bases: ReadonlyMap<string, { file: string; service: string }>,
+  files: ReadonlyMap<string, ParsedFile>,
+): Origin[] {
+  const out: Origin[] = [];
+  for (const key of bases.keys()) {
+    if (!key.startsWith(`${selfFile}#`)) continue;
+    const name = key.slice(selfFile.length + 1);
+    const chain: Origin[] = [];
+    const seen = new Set<string>();
+    for (let base = bases.get(key); base && !seen.has(`${base.file}#${base.service}`);) {
+      seen.add(`${base.file}#${base.service}`);
+      const file = files.get(base.file);
+      const service = base.service;
+      if (file) {
+        chain.unshift({
+          file: file.file,
+          positions: file.positions,
+          tree: file.tree,
+          map: (path) =>
+            path[0] === 'services' && path[1] === name
+              ? ['services', service, ...path.slice(2)]
+              : undefined,
+        });
+      }
+      base = bases.get(`${base.file}#${base.service}`);
+    }
+    out.push(...chain);
+  }
+  return out;
+}
+
+function checkSchema(tree: RawMap, origins: readonly Origin[], fallback: Origin | undefined): void {
   const issues = validateSchema(tree);
   if (issues.length > 0) {
     throw new ComposeError(
       'TSC_COMPOSE_INVALID',
-      issues.map((i) => locate(i, files)),
+      issues.map((i) => locate(i, origins, fallback, tree)),
       { hint: issues.find((i) => i.hint !== undefined)?.hint },
     );
   }
@@ -242,9 +316,10 @@ function applyIncludes(
   parsed: ParsedFile,
   ctx: FileContext,
   including: Set<string>,
-): RawMap {
+): { tree: RawMap; origins: Origin[] } {
   const list = tree.include;
-  if (!Array.isArray(list)) return tree;
+  if (!Array.isArray(list)) return { tree, origins: [] };
+  const origins: Origin[] = [];
   const { include: _dropped, ...rest } = tree;
   let imported: RawMap = {};
   const baseDir = parsed.file === '-' ? process.cwd() : dirname(parsed.file);
@@ -293,6 +368,7 @@ function applyIncludes(
     const lookup = (k: string): string | undefined => ctx.lookup(k) ?? includedEnv.get(k);
     const sub: FileContext = { ...ctx, lookup, workingDir: projectDir };
     let included: RawMap = {};
+    const childOrigins: Origin[] = [];
     for (const p of paths) {
       if (including.has(p)) {
         throw ComposeError.at(
@@ -303,19 +379,23 @@ function applyIncludes(
       }
       const child = parseComposeYaml(ctx.read(p), p);
       const loaded = loadFileTree(child, sub, new Set([...including, parsed.file, p]));
+      childOrigins.push(...loaded.origins);
       included =
         Object.keys(included).length === 0 ? loaded.tree : mergeTrees(included, loaded.tree, child);
     }
-    checkSchema(included, [parsed]);
+    const childFallback = childOrigins.at(-1);
+    checkSchema(included, childOrigins, childFallback);
+    const canonical = relocate(() => canonicalize(included), childOrigins, childFallback, included);
     const resolved = resolveEnvironment(
-      resolveRelativePaths(canonicalize(included), projectDir, ctx.homeDir),
+      resolveRelativePaths(canonical, projectDir, ctx.homeDir),
       lookup,
     );
+    origins.push(...childOrigins);
     imported = addIncluded(imported, resolved, { file: parsed.file, at, parsed });
   });
   // The including file's own definitions apply on top of what it imports (compose-spec
   // "include": a local definition overrides an imported one, with the usual merge rules).
-  return mergeTrees(imported, rest, parsed);
+  return { tree: mergeTrees(imported, rest, parsed), origins };
 }
 
 /**
@@ -414,15 +494,24 @@ function activeProfiles(o: LoadOptions, env: ReadonlyMap<string, string>): strin
 
 /**
  * Runs a phase that reports key paths without a file (canonical, normalize, graph) and rethrows
- * its ComposeError with each issue located in the file and line that define that path.
+ * its ComposeError with each issue located in the file and line that define that path. `tree` is
+ * the tree the phase's paths refer to, when it is the merged raw tree (list entries are then
+ * found by value, so merged and de-duplicated lists point at the entry's own line).
  */
-function relocate<T>(phase: () => T, files: readonly ParsedFile[]): T {
+function relocate<T>(
+  phase: () => T,
+  origins: readonly Origin[],
+  fallback: Origin | undefined,
+  tree?: RawMap,
+): T {
   try {
     return phase();
   } catch (e) {
     if (e instanceof ComposeError && e.issues.some((i) => i.file === '')) {
       const issues = e.issues.map((i) =>
-        i.file === '' ? locate({ path: parsePath(i.path), detail: i.detail }, files) : i,
+        i.file === ''
+          ? locate({ path: parsePath(i.path), detail: i.detail }, origins, fallback, tree)
+          : i,
       );
       throw new ComposeError(e.code, issues, { hint: e.hint });
     }
@@ -430,45 +519,103 @@ function relocate<T>(phase: () => T, files: readonly ParsedFile[]): T {
   }
 }
 
-/** Attaches the file and position to an issue found on a tree or on the merged model. */
-function locate(issue: SchemaIssue, files: readonly ParsedFile[]): ComposeIssue {
+/**
+ * Attaches the file and position to an issue found on the merged tree: the highest-priority
+ * origin that writes the path. With `tree` (the merged tree the issue's path refers to), a list
+ * index is matched by the entry's value, since merging appends and de-duplication removes
+ * entries; the reported index is then the one in that file.
+ */
+function locate(
+  issue: SchemaIssue,
+  origins: readonly Origin[],
+  fallback: Origin | undefined,
+  tree?: RawMap,
+): ComposeIssue {
   // An unknown key is reported on its parent mapping: point at the key itself when it is one.
   // (the detail starts with the dotted path, except at the file's top level)
   const unknown = /^additional propert(?:y|ies) '([^',]+)' not allowed/.exec(
     issue.path.length > 0 ? issue.detail.replace(/^\S+ /, '') : issue.detail,
   );
-  if (unknown?.[1] !== undefined) {
-    const keyPath = [...issue.path, unknown[1]];
-    for (let i = files.length - 1; i >= 0; i--) {
-      const f = files[i];
-      if (f && getPath(f.tree, keyPath) !== undefined) {
-        return {
-          file: f.file,
-          path: formatPath(issue.path),
-          position: f.positions.keyAt?.(keyPath) ?? f.positions.at(keyPath),
-          detail: issue.detail,
-        };
-      }
-    }
-  }
-  for (let i = files.length - 1; i >= 0; i--) {
-    const f = files[i];
-    if (f && getPath(f.tree, issue.path) !== undefined) {
+  const keyPath = unknown?.[1] !== undefined ? [...issue.path, unknown[1]] : undefined;
+  for (const wanted of keyPath ? [keyPath, issue.path] : [issue.path]) {
+    for (let i = origins.length - 1; i >= 0; i--) {
+      const o = origins[i];
+      const found = o && findIn(o, wanted, tree);
+      if (!o || !found) continue;
+      const shown = found.shown.slice(0, issue.path.length);
       return {
-        file: f.file,
-        path: formatPath(issue.path),
-        position: f.positions.at(issue.path),
-        detail: issue.detail,
+        file: o.file,
+        path: formatPath(shown),
+        position:
+          wanted === keyPath
+            ? (o.positions.keyAt?.(found.at) ?? o.positions.at(found.at))
+            : o.positions.at(found.at),
+        detail: renamePath(issue.detail, issue.path, shown),
       };
     }
   }
-  const first = files[0];
   return {
-    file: first?.file ?? '',
+    file: fallback?.file ?? '',
     path: formatPath(issue.path),
-    position: first?.positions.at(issue.path),
+    position: fallback?.positions.at(fallback.map?.(issue.path) ?? issue.path),
     detail: issue.detail,
   };
+}
+
+/**
+ * Where `path` (of the merged tree) is written in one origin: `at`, the path in its own tree, and
+ * `shown`, the path to report (the merged names with that file's list indexes); undefined when
+ * the origin does not have it.
+ */
+function findIn(
+  origin: Origin,
+  path: TreePath,
+  tree: RawMap | undefined,
+): { at: TreePath; shown: TreePath } | undefined {
+  const mapped = origin.map ? origin.map(path) : path;
+  if (mapped === undefined) return undefined;
+  const at: PathSegment[] = [];
+  const shown: PathSegment[] = [];
+  let cur: RawValue | undefined = origin.tree;
+  for (let k = 0; k < mapped.length; k++) {
+    const seg = mapped[k];
+    if (seg === undefined || cur === undefined || cur === null) return undefined;
+    if (typeof seg === 'number') {
+      if (!Array.isArray(cur)) return undefined;
+      const list: RawValue[] = cur;
+      const want = tree === undefined ? undefined : getPath(tree, path.slice(0, k + 1));
+      let index = seg;
+      if (want !== undefined && !sameValue(list[seg], want)) {
+        const j = lastIndexWhere(list, (v) => sameValue(v, want));
+        if (j >= 0) index = j;
+      }
+      cur = list[index];
+      at.push(index);
+      shown.push(index);
+    } else {
+      cur = isRawMap(cur) ? cur[seg] : undefined;
+      at.push(seg);
+      shown.push(path[k] ?? seg);
+    }
+  }
+  return cur === undefined ? undefined : { at, shown };
+}
+
+function sameValue(a: RawValue | undefined, b: RawValue): boolean {
+  return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+}
+
+function lastIndexWhere(list: readonly RawValue[], ok: (v: RawValue) => boolean): number {
+  for (let i = list.length - 1; i >= 0; i--) if (ok(list[i] ?? null)) return i;
+  return -1;
+}
+
+/** Rewrites a detail that starts with the dotted `from` path to start with `to` instead. */
+function renamePath(detail: string, from: TreePath, to: TreePath): string {
+  const dotted = (p: TreePath): string => p.map(String).join('.');
+  if (from.length === 0 || dotted(from) === dotted(to)) return detail;
+  const old = dotted(from);
+  return detail.startsWith(`${old} `) ? `${dotted(to)}${detail.slice(old.length)}` : detail;
 }
 
 /** Parses `services.web.ports[0]` back into a TreePath (keys without dots, as the graph names them). */

@@ -1,0 +1,84 @@
+/**
+ * Where loader errors point (issue "Bad input", second round): errors in included files, merged
+ * -f files, services taken by `extends` from another file, deduplicated volume lists.
+ * Writes only inside a fresh temp directory per test.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+import { ComposeError } from '../../../base/errors.js';
+import { loadProject } from '../../../compose/index.js';
+
+let dir = '';
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tsc-test-located-'));
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Writes the files, loads `files` (-f order) and returns the ComposeError message, `<dir>` for the temp dir. */
+function bad(files: readonly string[], contents: Readonly<Record<string, string>>): string {
+  for (const [name, text] of Object.entries(contents)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  let caught: unknown;
+  try {
+    loadProject({ cwd: dir, files: files.map((f) => join(dir, f)), environment: {} });
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught).toBeInstanceOf(ComposeError);
+  return (caught as ComposeError).message.split(dir).join('<dir>');
+}
+
+describe('errors in an included file', () => {
+  it('names the included file, the line and the bracket path', () => {
+    expect(
+      bad(['c.yaml'], {
+        'c.yaml': 'include:\n  - sub/other.yaml\nservices:\n  web:\n    image: nginx\n',
+        'sub/other.yaml': 'services:\n  x:\n    image: a\n    ports: ["bad"]\n',
+      }),
+    ).toBe('<dir>/sub/other.yaml:4:13 services.x.ports[0]: invalid containerPort: bad');
+  });
+});
+
+describe('errors in merged -f files', () => {
+  it('points at the override file that adds the bad entry', () => {
+    expect(
+      bad(['base.yaml', 'over.yaml'], {
+        'base.yaml': 'services:\n  web:\n    image: nginx\n    ports: ["8080:80"]\n',
+        'over.yaml': 'services:\n  web:\n    ports: ["x:80"]\n',
+      }),
+    ).toBe('<dir>/over.yaml:3:13 services.web.ports[0]: invalid hostPort: x');
+  });
+});
+
+describe('errors in a service taken by extends from another file', () => {
+  it('points at the file and line where the value is written', () => {
+    expect(
+      bad(['ext5.yaml'], {
+        'ext5.yaml':
+          'services:\n  a:\n    extends:\n      file: sub/other.yaml\n      service: b\n',
+        'sub/other.yaml': 'services:\n  b:\n    image: a\n    ports: ["bad"]\n',
+      }),
+    ).toBe('<dir>/sub/other.yaml:4:13 services.a.ports[0]: invalid containerPort: bad');
+  });
+});
+
+describe('duplicate volume targets', () => {
+  it('reports a later bad entry at its own line and index', () => {
+    expect(
+      bad(['c.yaml'], {
+        'c.yaml':
+          'services:\n  web:\n    image: nginx\n    volumes:\n      - /a:/data\n      - /b:/data\n      - type: weird\n        target: /x\n',
+      }),
+    ).toBe(
+      '<dir>/c.yaml:7:15 services.web.volumes.2.type value must be one of "bind", "volume", "tmpfs", "cluster", "npipe", "image"',
+    );
+  });
+});

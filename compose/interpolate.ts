@@ -58,14 +58,32 @@ type Operator = ':-' | ':?' | ':+' | '-' | '?' | '+';
  * a name or `{` stays as it is.
  * @throws ComposeError `TSC_COMPOSE_INTERPOLATE` for an invalid template (`invalid template: "${"`,
  *   hint `escape "$" as "$$"`) or a required variable that is unset
- *   (`required variable X is missing a value: <message>`).
+ *   (`required variable X is missing a value: <message>`), and for templates nested deeper than
+ *   {@link MAX_TEMPLATE_NESTING} levels (`${A:-${B:-...}}`; refused rather than overflowing the stack).
  */
 export function substitute(
   template: string,
   lookup: VariableLookup,
   options: SubstituteOptions = {},
 ): string {
+  return substituteAt(template, lookup, options, 0);
+}
+
+/**
+ * How deep `${VAR:-${...}}` templates may nest (defaults, replacements, error messages). compose-go
+ * has no limit of its own (Go stacks grow); ours is well above any real file and keeps the
+ * recursive evaluation far from Node's stack limit.
+ */
+export const MAX_TEMPLATE_NESTING = 1000;
+
+function substituteAt(
+  template: string,
+  lookup: VariableLookup,
+  options: SubstituteOptions,
+  depth: number,
+): string {
   if (!template.includes('$')) return template;
+  if (depth > MAX_TEMPLATE_NESTING) throw tooDeep(options);
   let out = '';
   let i = 0;
   const n = template.length;
@@ -83,7 +101,7 @@ export function substitute(
     } else if (next === '{') {
       const close = matchingBrace(template, dollar + 2);
       if (close < 0) throw invalidTemplate(template, options);
-      out += evaluateBraced(template.slice(dollar + 2, close), template, lookup, options);
+      out += evaluateBraced(template.slice(dollar + 2, close), template, lookup, options, depth);
       i = close + 1;
     } else if (next !== undefined && NAME_START.test(next)) {
       let j = dollar + 2;
@@ -120,6 +138,7 @@ function evaluateBraced(
   template: string,
   lookup: VariableLookup,
   options: SubstituteOptions,
+  depth: number,
 ): string {
   const m = BRACED.exec(content);
   if (!m) throw invalidTemplate(template, options);
@@ -127,7 +146,7 @@ function evaluateBraced(
   const op = m[2] as Operator | undefined;
   const arg = m[3] ?? '';
   const value = lookup(name);
-  const nested = (): string => substitute(arg, lookup, options);
+  const nested = (): string => substituteAt(arg, lookup, options, depth + 1);
   switch (op) {
     case undefined:
       if (value === undefined) options.onUnset?.(name);
@@ -159,6 +178,14 @@ function invalidTemplate(template: string, options: SubstituteOptions): ComposeE
     location(options),
     `invalid interpolation format: invalid template: ${JSON.stringify(template)}`,
     { hint: ESCAPE_HINT },
+  );
+}
+
+function tooDeep(options: SubstituteOptions): ComposeError {
+  return ComposeError.at(
+    'TSC_COMPOSE_INTERPOLATE',
+    location(options),
+    `invalid interpolation format: templates nested more than ${MAX_TEMPLATE_NESTING} levels deep`,
   );
 }
 

@@ -82,3 +82,23 @@ describe('duplicate volume targets', () => {
     );
   });
 });
+
+describe('deep interpolation nesting', () => {
+  const nested = (levels: number): string => {
+    let v = 'x';
+    for (let i = levels - 1; i >= 0; i--) v = `\${A${i}:-${v}}`;
+    return v;
+  };
+
+  it('refuses 2000 nested defaults at the value, without overflowing the stack', () => {
+    expect(bad(['c.yaml'], { 'c.yaml': `services:\n  web:\n    image: "${nested(2000)}"\n` })).toBe(
+      '<dir>/c.yaml:3:12 services.web.image: invalid interpolation format: templates nested more than 1000 levels deep',
+    );
+  });
+
+  it('still evaluates 1000 nested defaults', () => {
+    writeFileSync(join(dir, 'c.yaml'), `services:\n  web:\n    image: "${nested(1000)}"\n`);
+    const { project } = loadProject({ cwd: dir, files: [join(dir, 'c.yaml')], environment: {} });
+    expect(project.services['web']?.image).toBe('x');
+  });
+});

@@ -164,7 +164,9 @@ function apiError(op: Op, e: unknown): TscError {
   let code: ErrorCode = 'TSC_ENGINE_STATE';
   if (status === 404) code = 'TSC_ENGINE_NOT_FOUND';
   else if (status === 409) code = 'TSC_ENGINE_CONFLICT';
-  else if (errno === 'ECONNREFUSED' || errno === 'ENOENT') code = 'TSC_ENGINE_UNAVAILABLE';
+  // ECONNRESET: the engine went away mid-request (node's `socket hang up`)
+  else if (errno === 'ECONNREFUSED' || errno === 'ENOENT' || errno === 'ECONNRESET')
+    code = 'TSC_ENGINE_UNAVAILABLE';
   else if (op.kind === 'pull-image') code = 'TSC_IMAGE_PULL';
   // the daemon's own message, without dockerode's "(HTTP code 500) server error - " wrapper
   const json = (e as { json?: { message?: unknown } | null } | null)?.json;

@@ -138,7 +138,8 @@ export function runConfig(
   if (opts.services) return lines(order);
   if (opts.volumes) return lines(Object.keys(project.volumes ?? {}).sort());
   if (opts.networks) return lines(Object.keys(project.networks ?? {}).sort());
-  if (opts.profiles) return lines(profilesOf(project));
+  // docker compose lists the profiles of every service, the ones the names leave out included
+  if (opts.profiles) return lines(profilesOf(loaded.project));
   if (opts.images) {
     return lines(order.map((n) => imageOf(project, n, project.services[n]?.image)));
   }

@@ -184,6 +184,17 @@ describe('config SERVICE...', () => {
     expect(services.stdout.trim().split('\n').sort()).toEqual(['api', 'db', 'web', 'worker']);
   });
 
+  it('--profiles checks the names, then lists every profile', async () => {
+    expect(await run(['config', '--profiles', 'db'])).toEqual({
+      code: 0,
+      stdout: 'debug\n',
+      stderr: '',
+    });
+    const r = await run(['config', '--profiles', 'nope']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no such service: nope');
+  });
+
   it('--no-interpolate warns and renders the whole model', async () => {
     const r = await run(['config', '--format', 'json', '--no-interpolate', 'db']);
     expect(r.code).toBe(0);

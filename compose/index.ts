@@ -19,6 +19,7 @@ import { resolveRelativePaths } from './paths.js';
 import {
   formatPath,
   isRawMap,
+  pathKey,
   type PathSegment,
   type PositionIndex,
   type RawMap,
@@ -180,10 +181,20 @@ export function loadProject(o: LoadOptions): LoadedProject {
   if (issues.length > 0) {
     throw new ComposeError(
       'TSC_COMPOSE_INVALID',
-      issues.map((i) => locate(i, origins, fallback)),
+      locateImplicit(issues, project, origins, fallback),
     );
   }
-  const graph = located(() => buildGraph(project, { skipUnknown: o.consistency === false }));
+  const graph = (() => {
+    try {
+      return buildGraph(project, { skipUnknown: o.consistency === false });
+    } catch (e) {
+      if (!(e instanceof ComposeError)) throw e;
+      const found = e.issues.map((i) => ({ path: parsePath(i.path), detail: i.detail }));
+      throw new ComposeError(e.code, locateImplicit(found, project, origins, fallback), {
+        hint: e.hint,
+      });
+    }
+  })();
   return {
     project,
     graph,
@@ -616,6 +627,78 @@ function renamePath(detail: string, from: TreePath, to: TreePath): string {
   if (from.length === 0 || dotted(from) === dotted(to)) return detail;
   const old = dotted(from);
   return detail.startsWith(`${old} `) ? `${dotted(to)}${detail.slice(old.length)}` : detail;
+}
+
+/**
+ * Locates semantic issues about `depends_on`; a dependency normalize added from `links`,
+ * `volumes_from` or a `service:` namespace (network_mode, ipc, pid, uts, cgroup) that the files
+ * do not declare under depends_on is reported at the entry that names the service, once (in
+ * compose-go's words, `depends on undefined service`, which it checks first). Cycles (`services.a.depends_on`, `a -> b -> ...`) likewise name
+ * the entry of their first edge.
+ */
+function locateImplicit(
+  issues: readonly SchemaIssue[],
+  project: Project,
+  origins: readonly Origin[],
+  fallback: Origin | undefined,
+): ComposeIssue[] {
+  const moved = issues.map((issue) => {
+    const [top, from, key, dep] = issue.path;
+    if (top !== 'services' || typeof from !== 'string' || key !== 'depends_on') return issue;
+    const to =
+      typeof dep === 'string'
+        ? dep
+        : new RegExp(`^dependency cycle detected: ${escapeRegExp(from)} -> (.+?)(?: -> |$)`).exec(
+            issue.detail,
+          )?.[1];
+    if (to === undefined || declaresDependency(origins, from, to)) return issue;
+    const source = implicitSource(project, from, to);
+    return source ? { ...issue, path: source, implicit: true } : issue;
+  });
+  // compose-go reports the dependency (its first check); one issue per entry.
+  const implicit = new Set(moved.filter((i) => 'implicit' in i).map((i) => pathKey(i.path)));
+  const seen = new Set<string>();
+  const tree = project as unknown as RawMap;
+  return moved
+    .filter((i) => {
+      const key = pathKey(i.path);
+      if (!implicit.has(key)) return true;
+      if (!('implicit' in i) || seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .map((i) => locate({ path: i.path, detail: i.detail }, origins, fallback, tree));
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** True when a file declares `depends_on` `to` for service `from` (map or list form). */
+function declaresDependency(origins: readonly Origin[], from: string, to: string): boolean {
+  return origins.some((o) => {
+    const found = findIn(o, ['services', from, 'depends_on'], undefined);
+    const deps = found ? getPath(o.tree, found.at) : undefined;
+    return Array.isArray(deps) ? deps.includes(to) : isRawMap(deps) && Object.hasOwn(deps, to);
+  });
+}
+
+/** The `links` / `service:` namespace / `volumes_from` entry of `from` naming service `to`. */
+function implicitSource(project: Project, from: string, to: string): TreePath | undefined {
+  const svc = project.services[from];
+  if (!svc) return undefined;
+  const at = (...rest: PathSegment[]): TreePath => ['services', from, ...rest];
+  const link = (svc.links ?? []).findIndex((l) => {
+    const parts = l.split(':');
+    return (parts.length === 2 ? parts[0] : l) === to;
+  });
+  if (link >= 0) return at('links', link);
+  const namespaces = svc as unknown as Readonly<Record<string, unknown>>;
+  for (const ns of ['network_mode', 'ipc', 'pid', 'uts', 'cgroup']) {
+    if (namespaces[ns] === `service:${to}`) return at(ns);
+  }
+  const volume = (svc.volumes_from ?? []).findIndex((v) => v.split(':')[0] === to);
+  return volume >= 0 ? at('volumes_from', volume) : undefined;
 }
 
 /** Parses `services.web.ports[0]` back into a TreePath (keys without dots, as the graph names them). */

@@ -1,6 +1,7 @@
 /**
  * Where loader errors point (issue "Bad input", second round): errors in included files, merged
- * -f files, services taken by `extends` from another file, deduplicated volume lists.
+ * -f files, services taken by `extends` from another file, deduplicated volume lists, links /
+ * volumes_from / network_mode targets, deep interpolation nesting.
  * Writes only inside a fresh temp directory per test.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -80,6 +81,53 @@ describe('duplicate volume targets', () => {
     ).toBe(
       '<dir>/c.yaml:7:15 services.web.volumes.2.type value must be one of "bind", "volume", "tmpfs", "cluster", "npipe", "image"',
     );
+  });
+});
+
+describe('links, volumes_from and network_mode targets', () => {
+  it('reports a missing links target at the links entry', () => {
+    expect(
+      bad(['c.yaml'], {
+        'c.yaml': 'services:\n  web:\n    image: nginx\n    links: [ghost1]\n',
+      }),
+    ).toBe(
+      '<dir>/c.yaml:4:13 services.web.links[0]: service "web" depends on undefined service "ghost1": invalid compose project',
+    );
+  });
+  it('reports a missing volumes_from target at the entry', () => {
+    expect(
+      bad(['c.yaml'], {
+        'c.yaml': 'services:\n  web:\n    image: nginx\n    volumes_from: [ghost1]\n',
+      }),
+    ).toBe(
+      '<dir>/c.yaml:4:20 services.web.volumes_from[0]: service "web" depends on undefined service "ghost1": invalid compose project',
+    );
+  });
+  it('reports a missing network_mode service once', () => {
+    expect(
+      bad(['c.yaml'], {
+        'c.yaml': 'services:\n  web:\n    image: nginx\n    network_mode: service:ghost2\n',
+      }),
+    ).toBe(
+      '<dir>/c.yaml:4:19 services.web.network_mode: service "web" depends on undefined service "ghost2": invalid compose project',
+    );
+  });
+  it('keeps a dependency also declared under depends_on at depends_on', () => {
+    expect(
+      bad(['c.yaml'], {
+        'c.yaml': 'services:\n  web:\n    image: nginx\n    links: [db]\n    depends_on: [db]\n',
+      }),
+    ).toBe(
+      '<dir>/c.yaml:5:17 services.web.depends_on.db: service "web" depends on undefined service "db": invalid compose project',
+    );
+  });
+  it('reports a network_mode / volumes_from cycle at those keys', () => {
+    expect(
+      bad(['c.yaml'], {
+        'c.yaml':
+          'services:\n  a:\n    image: nginx\n    network_mode: service:b\n  b:\n    image: nginx\n    volumes_from: [a]\n',
+      }),
+    ).toBe('<dir>/c.yaml:4:19 services.a.network_mode: dependency cycle detected: a -> b -> a');
   });
 });
 

@@ -548,27 +548,47 @@ function locate(
     issue.path.length > 0 ? issue.detail.replace(/^\S+ /, '') : issue.detail,
   );
   const keyPath = unknown?.[1] !== undefined ? [...issue.path, unknown[1]] : undefined;
+  // A list entry is first looked for by its value in every origin (an entry inherited through
+  // extends sits after the extending service's own), then by its index.
+  const passes = tree === undefined ? [false] : [true, false];
   for (const wanted of keyPath ? [keyPath, issue.path] : [issue.path]) {
-    for (let i = origins.length - 1; i >= 0; i--) {
-      const o = origins[i];
-      const found = o && findIn(o, wanted, tree);
-      if (!o || !found) continue;
-      const shown = found.shown.slice(0, issue.path.length);
-      return {
-        file: o.file,
-        path: formatPath(shown),
-        position:
-          wanted === keyPath
-            ? (o.positions.keyAt?.(found.at) ?? o.positions.at(found.at))
-            : o.positions.at(found.at),
-        detail: renamePath(issue.detail, issue.path, shown),
-      };
+    for (const strict of passes) {
+      for (let i = origins.length - 1; i >= 0; i--) {
+        const o = origins[i];
+        const found = o && findIn(o, wanted, tree, strict);
+        if (!o || !found) continue;
+        const shown = found.shown.slice(0, issue.path.length);
+        return {
+          file: o.file,
+          path: formatPath(shown),
+          position:
+            wanted === keyPath
+              ? (o.positions.keyAt?.(found.at) ?? o.positions.at(found.at))
+              : o.positions.at(found.at),
+          detail: renamePath(issue.detail, issue.path, shown),
+        };
+      }
+    }
+  }
+  // Not written anywhere (a default, a missing key): the origin that has most of the path.
+  let best = fallback;
+  let bestAt: TreePath = fallback?.map?.(issue.path) ?? issue.path;
+  let bestLength = 0;
+  for (let i = origins.length - 1; i >= 0; i--) {
+    const o = origins[i];
+    for (let n = issue.path.length - 1; o && n > bestLength; n--) {
+      const found = findIn(o, issue.path.slice(0, n), undefined, false);
+      if (found) {
+        best = o;
+        bestAt = found.at;
+        bestLength = n;
+      }
     }
   }
   return {
-    file: fallback?.file ?? '',
+    file: best?.file ?? '',
     path: formatPath(issue.path),
-    position: fallback?.positions.at(fallback.map?.(issue.path) ?? issue.path),
+    position: best?.positions.at(bestAt),
     detail: issue.detail,
   };
 }
@@ -576,12 +596,13 @@ function locate(
 /**
  * Where `path` (of the merged tree) is written in one origin: `at`, the path in its own tree, and
  * `shown`, the path to report (the merged names with that file's list indexes); undefined when
- * the origin does not have it.
+ * the origin does not have it (`strict`: or has no list entry equal to the merged one).
  */
 function findIn(
   origin: Origin,
   path: TreePath,
   tree: RawMap | undefined,
+  strict: boolean,
 ): { at: TreePath; shown: TreePath } | undefined {
   const mapped = origin.map ? origin.map(path) : path;
   if (mapped === undefined) return undefined;
@@ -599,6 +620,7 @@ function findIn(
       if (want !== undefined && !sameValue(list[seg], want)) {
         const j = lastIndexWhere(list, (v) => sameValue(v, want));
         if (j >= 0) index = j;
+        else if (strict) return undefined;
       }
       cur = list[index];
       at.push(index);
@@ -677,7 +699,7 @@ function escapeRegExp(s: string): string {
 /** True when a file declares `depends_on` `to` for service `from` (map or list form). */
 function declaresDependency(origins: readonly Origin[], from: string, to: string): boolean {
   return origins.some((o) => {
-    const found = findIn(o, ['services', from, 'depends_on'], undefined);
+    const found = findIn(o, ['services', from, 'depends_on'], undefined, false);
     const deps = found ? getPath(o.tree, found.at) : undefined;
     return Array.isArray(deps) ? deps.includes(to) : isRawMap(deps) && Object.hasOwn(deps, to);
   });

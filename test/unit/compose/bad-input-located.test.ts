@@ -46,6 +46,17 @@ describe('errors in an included file', () => {
       }),
     ).toBe('<dir>/sub/other.yaml:4:13 services.x.ports[0]: invalid containerPort: bad');
   });
+
+  it('locates a later-phase (reference) error in the included file', () => {
+    expect(
+      bad(['c.yaml'], {
+        'c.yaml': 'include:\n  - sub/other.yaml\nservices:\n  web:\n    image: nginx\n',
+        'sub/other.yaml': 'services:\n  x:\n    image: a\n    networks: [nope]\n',
+      }),
+    ).toBe(
+      '<dir>/sub/other.yaml:4:15 services.x.networks.nope: service "x" refers to undefined network nope: invalid compose project',
+    );
+  });
 });
 
 describe('errors in merged -f files', () => {
@@ -68,6 +79,53 @@ describe('errors in a service taken by extends from another file', () => {
         'sub/other.yaml': 'services:\n  b:\n    image: a\n    ports: ["bad"]\n',
       }),
     ).toBe('<dir>/sub/other.yaml:4:13 services.a.ports[0]: invalid containerPort: bad');
+  });
+});
+
+describe('errors in a service taken by extends (more)', () => {
+  it('follows a chain of extends across files', () => {
+    expect(
+      bad(['c.yaml'], {
+        'c.yaml': 'services:\n  a:\n    extends:\n      file: one.yaml\n      service: b\n',
+        'one.yaml': 'services:\n  b:\n    extends:\n      file: two.yaml\n      service: c\n',
+        'two.yaml': 'services:\n  c:\n    image: x\n    ports: ["1:2", "bad"]\n',
+      }),
+    ).toBe('<dir>/two.yaml:4:20 services.a.ports[1]: invalid containerPort: bad');
+  });
+
+  it('points an inherited entry at the base, not at the extending service own entry', () => {
+    expect(
+      bad(['c.yaml'], {
+        'c.yaml':
+          'services:\n  base:\n    image: x\n    ports: ["bad"]\n  a:\n    extends: base\n    ports: ["1:2"]\n',
+      }),
+    ).toBe(
+      [
+        '<dir>/c.yaml:4:13 services.base.ports[0]: invalid containerPort: bad',
+        '<dir>/c.yaml:4:13 services.a.ports[0]: invalid containerPort: bad',
+      ].join('\n'),
+    );
+  });
+
+  it('points the extending service own entry at its own line', () => {
+    expect(
+      bad(['c.yaml'], {
+        'c.yaml':
+          'services:\n  a:\n    extends:\n      file: one.yaml\n      service: b\n    ports: ["bad2"]\n',
+        'one.yaml': 'services:\n  b:\n    image: x\n    ports: ["1:2"]\n',
+      }),
+    ).toBe('<dir>/c.yaml:6:13 services.a.ports[0]: invalid containerPort: bad2');
+  });
+});
+
+describe('errors in merged -f files (more)', () => {
+  it('finds an interpolated entry of the override file by its value', () => {
+    expect(
+      bad(['b.yaml', 'o.yaml'], {
+        'b.yaml': 'services:\n  web:\n    image: x\n    ports: ["1:2"]\n',
+        'o.yaml': 'services:\n  web:\n    ports:\n      - "3:4"\n      - "${P:-bad}"\n',
+      }),
+    ).toBe('<dir>/o.yaml:5:9 services.web.ports[1]: invalid containerPort: bad');
   });
 });
 

@@ -173,6 +173,9 @@ export function resourcesOf(h: HostConfig): Resources {
   return r;
 }
 
+/** How long a SIGKILL `kill` waits for the exit before answering anyway, ms (moby: 2 s + 2 s). */
+const KILL_EXIT_WAIT_MS = 4000;
+
 /**
  * The container service. One per daemon; call {@link load} once before serving (restores records,
  * re-adopts running containers) and {@link close} at shutdown (containers keep running).
@@ -1427,13 +1430,39 @@ export class ContainerManager implements ContainerService {
     const sig = parseSignal(signal, 'SIGKILL');
     if (!r.State.Running || !r.Runtime)
       throw conflict(r.Id, `Cannot kill container: ${ref}: container ${r.Id} is not running`);
-    if (sig === 'SIGKILL' || sig === 9) {
+    const sigkill = sig === 'SIGKILL' || sig === 9;
+    if (sigkill) {
       r.ManuallyStopped = true;
       await this.save(r);
     }
+    // dockerd's SIGKILL kill answers once the container has exited (moby daemon/kill.go)
+    const exited = sigkill ? this.exitWithin(r.Id, KILL_EXIT_WAIT_MS) : undefined;
     runtimeKill(r.Runtime, sig);
     this.emit(r, 'kill', {
       signal: String(typeof sig === 'number' ? sig : osConstants.signals[sig]),
+    });
+    // a frozen process dies only once thawed (as moby resumes a paused container it kills)
+    if (sigkill && r.State.Paused)
+      await this.deps.cgroups
+        .open(`tscompose/${r.Id}`)
+        .thaw()
+        .catch(() => undefined);
+    await exited;
+  }
+
+  /** Resolves at `id`'s next exit, or after `ms` (true when it exited); never rejects. */
+  private exitWithin(id: string, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.bus.off(`exit:${id}`, done);
+        resolve(false);
+      }, ms);
+      timer.unref();
+      this.bus.once(`exit:${id}`, done);
     });
   }
 

@@ -292,6 +292,28 @@ d('engine containers with real clients', () => {
     await c.remove();
   });
 
+  it('answers a SIGKILL kill once the container has exited, paused ones too (as dockerd)', async () => {
+    for (const paused of [false, true]) {
+      const c = await docker.createContainer({
+        Image: 'busybox:1.36',
+        name: `tsc-killed-${paused ? 'paused' : 'running'}`,
+        Cmd: ['sleep', '1000'],
+        HostConfig: { NetworkMode: 'none' },
+      });
+      await c.start();
+      if (paused) await c.pause();
+      await c.kill();
+      // no wait: the state is final when kill answers
+      expect((await c.inspect()).State).toMatchObject({
+        Status: 'exited',
+        Running: false,
+        Paused: false,
+        ExitCode: 137,
+      });
+      await c.remove();
+    }
+  });
+
   it('reports a failing healthcheck as unhealthy', async () => {
     const c = await docker.createContainer({
       Image: 'busybox:1.36',

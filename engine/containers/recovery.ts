@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 
 import type { CgroupManager } from '../cgroups/index.js';
-import { shimRuns } from '../runtime/exit.js';
+import { isAlive, shimRuns } from '../runtime/exit.js';
 import type { RecordCollection } from '../state/store.js';
 import type { ContainerRecord } from './config.js';
 import type { EngineNetworks } from './networking.js';
@@ -52,12 +52,6 @@ function statOf(pid: number): { comm: string; state: string; ppid: number } | un
   } catch {
     return undefined;
   }
-}
-
-/** True while `pid` runs (a zombie counts as gone). */
-function isAlive(pid: number): boolean {
-  const st = statOf(pid);
-  return st !== undefined && st.state !== 'Z';
 }
 
 /** The distinct parents of `pids` that are shims (proc(5) `stat`). */

@@ -36,6 +36,7 @@ import {
   kill as runtimeKill,
   launch,
   prespawnShim,
+  isAlive,
   readExitRecord,
   SetupError,
   startExec,
@@ -135,15 +136,6 @@ function unsupported(what: string): EngineError {
     { kind: 'operation', name: what },
     `${what} is not implemented by the tscompose engine yet`,
   );
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 /** Cgroup resources from HostConfig (only fields set, zero = unset as in Docker). */

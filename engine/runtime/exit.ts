@@ -70,8 +70,11 @@ export function readExitRecord(path: string): ExitRecord | undefined {
   return parseExitRecord(text);
 }
 
-/** True while `pid` runs (a zombie counts as gone: it has exited, only the reaping is left). */
-function isAlive(pid: number): boolean {
+/**
+ * True while `pid` runs, from proc(5) `/proc/<pid>/stat` (a zombie counts as gone: it has
+ * exited, only the reaping is left; a pid that does not exist is gone). Never throws.
+ */
+export function isAlive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat[stat.lastIndexOf(')') + 2] !== 'Z';

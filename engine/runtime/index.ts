@@ -10,7 +10,7 @@ export {
   type ExecProcess,
   type ExecResult,
 } from './exec.js';
-export { parseExitRecord, readExitRecord, waitForExit, type ExitRecord } from './exit.js';
+export { isAlive, parseExitRecord, readExitRecord, waitForExit, type ExitRecord } from './exit.js';
 export {
   createLaunchSpec,
   DEFAULT_INIT_BINARY,

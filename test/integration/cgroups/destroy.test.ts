@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CGROUP_ROOT, createCgroupManager } from '../../../engine/cgroups/index';
 import type { Cgroup, CgroupManager } from '../../../engine/cgroups/index';
+import { isAlive } from '../../../engine/runtime/exit';
 import { requireHost } from '../../helpers/host';
 
 const canRun = requireHost({ root: true });
@@ -19,20 +20,6 @@ const uniqueName = (tag: string) => `${parent}/${tag}-${++seq}`;
 
 /** The cgroup's directory in every hierarchy (v1) or its one directory (v2). */
 const dirsOf = (cg: Cgroup): string[] => [...new Set(Object.values(cg.directories()))];
-
-/** True while `pid` runs (a zombie counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 const children: ChildProcess[] = [];
 const made: Cgroup[] = [];
@@ -103,7 +90,7 @@ d('Cgroup.destroy on the live host', () => {
     expect(pids.length).toBeGreaterThanOrEqual(4);
     expect(await cg.destroy()).toBe(true);
     await Promise.all([exited(sh), exited(inner)]);
-    for (const pid of pids) expect(alive(pid)).toBe(false);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
     for (const dir of dirsOf(cg)) expect(existsSync(dir)).toBe(false);
   });
 
@@ -118,7 +105,7 @@ d('Cgroup.destroy on the live host', () => {
     expect(await cg.pids()).toEqual([]); // the pids hierarchy does not see it
     expect(await cg.destroy()).toBe(true);
     await exited(child);
-    expect(alive(pid)).toBe(false);
+    expect(isAlive(pid)).toBe(false);
     for (const dir of dirsOf(cg)) expect(existsSync(dir)).toBe(false);
   });
 

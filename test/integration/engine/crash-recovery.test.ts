@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 
 import { createCgroupManager, type Cgroup } from '../../../engine/cgroups/index';
+import { isAlive } from '../../../engine/runtime/exit';
 import { useEngine } from '../../helpers/engine-fixture';
 import { requireHost } from '../../helpers/host';
 import { shimPids, until, type Engine, type EngineHome } from './harness';
@@ -27,16 +28,6 @@ const cgroups = createCgroupManager();
 
 /** The cgroup directories of a container (one per distinct v1 hierarchy, or the v2 one). */
 const dirsOf = (cg: Cgroup): string[] => [...new Set(Object.values(cg.directories()))];
-
-/** True while `pid` runs (a zombie counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 const spawned: ChildProcess[] = [];
 
@@ -139,8 +130,8 @@ d('engine recovery of what a crash left running', () => {
     writeFileSync(file, JSON.stringify(rec));
     engine = await fx.restart();
     docker = engine.docker;
-    await until(() => Promise.resolve(alive(pid) ? undefined : true), 10_000);
-    await until(() => Promise.resolve(shims.some(alive) ? undefined : true), 10_000);
+    await until(() => Promise.resolve(isAlive(pid) ? undefined : true), 10_000);
+    await until(() => Promise.resolve(shims.some(isAlive) ? undefined : true), 10_000);
     expect(existsSync(dirsOf(cgroups.open(`tscompose/${c.id}`))[0] ?? '')).toBe(false);
     expect((await docker.getNetwork(net.id).inspect()).Containers).toEqual({});
     // the next start connects it again (it was refused as "already connected")

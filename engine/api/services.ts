@@ -173,6 +173,19 @@ export interface ContainerService {
   counts(): Promise<{ total: number; running: number; paused: number; stopped: number }>;
 }
 
+/**
+ * The query of `POST /images/create?fromSrc=-` (`docker import`): `repo` and `tag` name the new
+ * image, `changes` are Dockerfile instructions applied to its config, `message` its history
+ * comment, `platform` `os/arch[/variant]` (default the host's).
+ */
+export interface ImageImportQuery {
+  repo?: string;
+  tag?: string;
+  changes: readonly string[];
+  message?: string;
+  platform?: string;
+}
+
 /** Images (API "Image" section). */
 export interface ImageService {
   ImageList(
@@ -196,13 +209,7 @@ export interface ImageService {
    */
   ImageImport(
     tar: Readable,
-    q: {
-      repo?: string;
-      tag?: string;
-      changes: readonly string[];
-      message?: string;
-      platform?: string;
-    },
+    q: ImageImportQuery,
     out: Writable,
     ctx: OperationContext,
   ): Promise<void>;

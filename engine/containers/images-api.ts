@@ -9,7 +9,12 @@ import type { Readable, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 
 import { EngineError } from '../../base/errors.js';
-import type { ApiFilters, ImageService, OperationContext } from '../api/services.js';
+import type {
+  ApiFilters,
+  ImageImportQuery,
+  ImageService,
+  OperationContext,
+} from '../api/services.js';
 import { writeJsonLine } from '../api/stream.js';
 import type { EventBus } from '../events.js';
 import { MAX_MANIFEST_SIZE, type ImageConfig } from '../images/oci.js';
@@ -129,13 +134,7 @@ export class StoreImageService implements ImageService {
 
   async ImageImport(
     tar: Readable,
-    q: {
-      repo?: string;
-      tag?: string;
-      changes: readonly string[];
-      message?: string;
-      platform?: string;
-    },
+    q: ImageImportQuery,
     out: Writable,
     _ctx: OperationContext,
   ): Promise<void> {

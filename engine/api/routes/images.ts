@@ -8,7 +8,7 @@ import type { Writable } from 'node:stream';
 import { EngineError } from '../../../base/errors.js';
 import { parseFilters } from '../../events.js';
 import type { ApiContext, Router } from '../router.js';
-import type { ImageService, OperationContext } from '../services.js';
+import type { ImageImportQuery, ImageService, OperationContext } from '../services.js';
 
 function op(ctx: ApiContext): OperationContext {
   return { apiVersion: ctx.apiVersion, signal: ctx.signal };
@@ -61,13 +61,7 @@ export function registerImageRoutes(router: Router, svc: ImageService): void {
         { kind: 'image', name: fromSrc },
         'image import from a URL is not supported by the tscompose engine (send the tar as the body, fromSrc=-)',
       );
-    const q: {
-      repo?: string;
-      tag?: string;
-      changes: string[];
-      message?: string;
-      platform?: string;
-    } = { changes: ctx.query.getAll('changes') };
+    const q: ImageImportQuery = { changes: ctx.query.getAll('changes') };
     for (const k of ['repo', 'tag', 'message', 'platform'] as const) {
       const v = ctx.query.get(k);
       if (v) q[k] = v;

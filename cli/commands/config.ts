@@ -8,8 +8,10 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import type { Command } from 'commander';
+import type Picomatch from 'picomatch';
 
 import { TscError, UsageError } from '../../base/errors.js';
+import { lazy } from '../../base/lazy.js';
 import { serviceConfigHash } from '../../compose/hash.js';
 import { loadProject } from '../../compose/index.js';
 import type { Project, Service } from '../../compose/model.js';
@@ -255,38 +257,30 @@ function usedResources(
   return used;
 }
 
+/** picomatch, loaded on the first pattern (most `config` runs name no service). */
+const picomatch = lazy(
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a require inside a function is bundled but run on first use
+  () => require('picomatch') as typeof Picomatch,
+);
+
 /**
  * Shell pattern match of a whole service name, as Go's `path/filepath.Match` (which compose-go
  * uses for service names): `*` any run, `?` one character, `[...]` / `[^...]` a class, `\\`
- * escapes. A malformed pattern matches only itself.
+ * escapes; through picomatch with its extensions off (no `!` negation, braces or extglobs; `*`
+ * matches a leading dot). A malformed pattern matches nothing but itself.
  */
 export function matchesPattern(pattern: string, name: string): boolean {
   if (pattern === name) return true;
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] ?? '';
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '\\' && i + 1 < pattern.length) re += escapeRegExp(pattern[++i] ?? '');
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 2);
-      if (end < 0) return false;
-      let body = pattern.slice(i + 1, end);
-      const negate = body.startsWith('^');
-      if (negate) body = body.slice(1);
-      re += `[${negate ? '^' : ''}${body.replace(/[\\\]^]/g, '\\$&')}]`;
-      i = end;
-    } else re += escapeRegExp(c);
-  }
   try {
-    return new RegExp(`^${re}$`, 's').test(name);
+    return picomatch().isMatch(name, pattern, {
+      nonegate: true,
+      nobrace: true,
+      noextglob: true,
+      dot: true,
+    });
   } catch {
     return false;
   }
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function lines(xs: readonly string[]): string {

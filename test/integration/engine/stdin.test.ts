@@ -117,11 +117,11 @@ d('engine attach stdin', () => {
     expect(await waited).toMatchObject({ StatusCode: 137 });
   });
 
-  it('keeps an OpenStdin container that nobody attached to reading (no EOF)', async () => {
-    const docker = fx.docker;
+  /** Starts an OpenStdin + StdinOnce `cat` named `name` and waits until it reads its stdin. */
+  async function startReading(docker: Docker, name: string): Promise<Docker.Container> {
     const c = await docker.createContainer({
       Image: 'busybox:1.36',
-      name: 'tsc-stdin-idle',
+      name,
       Cmd: ['sh', '-c', 'echo ready; cat; echo eof'],
       OpenStdin: true,
       StdinOnce: true,
@@ -133,6 +133,12 @@ d('engine attach stdin', () => {
         ? true
         : undefined,
     );
+    return c;
+  }
+
+  it('keeps an OpenStdin container that nobody attached to reading (no EOF)', async () => {
+    const docker = fx.docker;
+    const c = await startReading(docker, 'tsc-stdin-idle');
     expect((await c.inspect()).State.Running).toBe(true);
     // a restart opens a fresh stdin for the new run, which again gets no EOF
     await c.restart({ t: 0 });
@@ -199,20 +205,7 @@ d('engine attach stdin', () => {
   });
 
   it('gives a running OpenStdin init EOF when the engine goes (documented)', async () => {
-    const c = await fx.docker.createContainer({
-      Image: 'busybox:1.36',
-      name: 'tsc-stdin-restart',
-      Cmd: ['sh', '-c', 'echo ready; cat; echo eof'],
-      OpenStdin: true,
-      StdinOnce: true,
-      HostConfig: { NetworkMode: 'none' },
-    });
-    await c.start();
-    await until(async () =>
-      (await c.logs({ stdout: true, follow: false })).toString().includes('ready')
-        ? true
-        : undefined,
-    );
+    const c = await startReading(fx.docker, 'tsc-stdin-restart');
     await fx.engine.kill();
     const docker = (await fx.restart()).docker;
     const again = docker.getContainer(c.id);
